@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Subcommands. Each takes the name it was invoked as (for messages and
+ * help) and its own argv, and returns an exit status (enum pm_exit).
+ */
+#ifndef PERSECMON_CMD_H
+#define PERSECMON_CMD_H
+
+#include <stdbool.h>
+
+#include "persecmon/cli.h"
+
+int cmd_read(const char *name, int argc, char **argv);
+int cmd_status(const char *name, int argc, char **argv);
+int cmd_enable(const char *name, int argc, char **argv);
+int cmd_disable(const char *name, int argc, char **argv);
+int cmd_trigger(const char *name, int argc, char **argv);
+
+/* enable and disable differ only in direction and help text. */
+int cmd_group_run(const struct pm_command *cmd, bool enable, int argc,
+		  char **argv);
+
+#endif /* PERSECMON_CMD_H */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Record validation and decoding.
+ *
+ * pm_record_check() is the gate every record passes before anything reads
+ * past its first four bytes: once it returns PM_REC_OK, hdr.size bytes are
+ * readable and every type-specific length inside the record is in bounds.
+ */
+#ifndef PERSECMON_DECODE_H
+#define PERSECMON_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/persecmon.h>
+
+#include "persecmon/output.h"
+
+struct pm_comm_cache;
+
+enum pm_rec_status {
+	PM_REC_OK = 0,
+	PM_REC_ZERO_SIZE,	/* hdr.size == 0: the stream is unparseable */
+	PM_REC_MISALIGNED,	/* hdr.size not a multiple of 8 */
+	PM_REC_BEYOND_BUFFER,	/* hdr.size larger than the bytes available */
+	PM_REC_TOO_SHORT,	/* smaller than the header or the type's struct */
+	PM_REC_TOO_LARGE,	/* larger than PERSECMON_RECORD_MAX */
+	PM_REC_BAD_TYPE,	/* PERSECMON_REC_INVALID or > REC_TYPE_MAX */
+	PM_REC_BAD_LENGTH,	/* an inner length field points past hdr.size */
+};
+
+const char *pm_rec_status_str(enum pm_rec_status st);
+
+/*
+ * Check the record at @rec with @avail bytes readable from there. A PAD
+ * record may be as small as 8 bytes (only size and type are read from it),
+ * because the space left at the end of a data area can be smaller than a
+ * header; every other record needs at least the 40-byte header.
+ */
+enum pm_rec_status pm_record_check(const void *rec, size_t avail);
+
+/* Smallest valid hdr.size for @type (PAD: 8, unknown types: header). */
+size_t pm_record_min_size(unsigned int type);
+
+/* Integrity of a PERSECMON_EV_TEST record (which passed pm_record_check). */
+enum pm_test_status {
+	PM_TEST_OK = 0,
+	PM_TEST_BAD_CONTEXT,	/* context > PERSECMON_CTX_MAX */
+	PM_TEST_BAD_CHECK,	/* check != persecmon_test_check(...) */
+	PM_TEST_BAD_FILL,	/* fill[i] != (index + i) & 0xff */
+	PM_TEST_BAD_PADDING,	/* a byte after fill[] is not zero */
+};
+
+struct pm_test_result {
+	enum pm_test_status status;
+	size_t offset;		/* byte offset in the record of the bad byte */
+	uint64_t expected;
+	uint64_t actual;
+};
+
+enum pm_test_status pm_test_event_verify(const struct persecmon_record *rec,
+					 struct pm_test_result *res);
+/* One-line description of a failed result. */
+void pm_test_result_describe(const struct pm_test_result *res, char *buf,
+			     size_t len);
+
+/* How the record columns are rendered. */
+struct pm_decode_ctx {
+	uint64_t base_ns;		/* CLOCK_MONOTONIC origin of "ts" */
+	bool have_realtime;		/* realtime_offset_ns is known */
+	int64_t realtime_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	bool wall_clock;		/* text: TIME column as wall-clock time */
+	struct pm_comm_cache *comms;	/* may be NULL: no COMM lookup */
+};
+
+/* Text column titles matching pm_decode_record(). */
+void pm_decode_header(struct pm_out *o, const struct pm_decode_ctx *ctx);
+/* One line / JSON object for @rec (which passed pm_record_check). */
+void pm_decode_record(struct pm_out *o, const struct pm_decode_ctx *ctx,
+		      const struct persecmon_record *rec);
+/* Only the type-specific fields of @rec, into the current container. */
+void pm_decode_details(struct pm_out *o, const struct persecmon_record *rec);
+
+/* realtime_offset_ns from a PERSECMON_REC_CLOCK record. */
+void pm_decode_clock_update(struct pm_decode_ctx *ctx,
+			    const struct persecmon_record *rec);
+
+#endif /* PERSECMON_DECODE_H */

@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netlink/attr.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+
+#include "persecmon/control.h"
+#include "persecmon/names.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Extended ACKs                                                       */
+
+int pm_ext_ack_parse(const struct nlmsghdr *nlh, struct pm_ext_ack *ack)
+{
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	const struct nlmsgerr *e;
+	size_t off;
+
+	memset(ack, 0, sizeof(*ack));
+	if (nlh->nlmsg_type != NLMSG_ERROR ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))
+		return -EBADMSG;
+	e = NLMSG_DATA(nlh);
+	ack->error = e->error;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return 0;
+
+	/* TLVs follow the error header and, unless capped, the echoed request. */
+	off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*e));
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < NLMSG_HDRLEN)
+			return -EBADMSG;
+		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+	}
+	if (off >= nlh->nlmsg_len)
+		return 0;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
+		      (struct nlattr *)((char *)nlh + off),
+		      (int)(nlh->nlmsg_len - off), NULL) < 0)
+		return -EBADMSG;
+	if (tb[NLMSGERR_ATTR_MSG] && nla_len(tb[NLMSGERR_ATTR_MSG]) > 0)
+		snprintf(ack->msg, sizeof(ack->msg), "%.*s",
+			 nla_len(tb[NLMSGERR_ATTR_MSG]),
+			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+	if (tb[NLMSGERR_ATTR_OFFS] && nla_len(tb[NLMSGERR_ATTR_OFFS]) == 4) {
+		ack->has_offset = true;
+		ack->offset = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
+	}
+	if (tb[NLMSGERR_ATTR_MISS_TYPE] &&
+	    nla_len(tb[NLMSGERR_ATTR_MISS_TYPE]) == 4) {
+		ack->has_missing = true;
+		ack->missing_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+	}
+	return 0;
+}
+
+static const char *attr_label(unsigned int type, char *buf, size_t len)
+{
+	const char *name = pm_attr_name(type);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "#%u", type);
+	return buf;
+}
+
+static const char *errno_hint(int errnum)
+{
+	switch (errnum) {
+	case EPERM:
+	case EACCES:
+		return " (run as root: CAP_PERFMON or CAP_SYS_ADMIN is required)";
+	case EOPNOTSUPP:
+		return " (the loaded module does not support this request)";
+	default:
+		return "";
+	}
+}
+
+int pm_ctl_ack_error(const struct pm_ext_ack *ack, const char *what,
+		     struct nl_msg *request, struct pm_error *err)
+{
+	int errnum = ack->error < 0 ? -ack->error : EPROTO;
+	char where[96] = "", buf[16];
+
+	if (ack->has_offset && request) {
+		const struct nlmsghdr *nlh = nlmsg_hdr(request);
+
+		if ((uint64_t)ack->offset + NLA_HDRLEN <= nlh->nlmsg_len) {
+			const struct nlattr *a =
+				(const void *)((const char *)nlh + ack->offset);
+
+			snprintf(where, sizeof(where), " (attribute %s)",
+				 attr_label(a->nla_type & NLA_TYPE_MASK, buf,
+					    sizeof(buf)));
+		}
+	} else if (ack->has_missing) {
+		snprintf(where, sizeof(where), " (missing attribute %s)",
+			 attr_label(ack->missing_type, buf, sizeof(buf)));
+	}
+	return pm_error_set(err, pm_err_kind_from_errno(errnum), errnum,
+			    "%s: %s%s%s%s%s", what, strerror(errnum),
+			    ack->msg[0] ? ": " : "", ack->msg, where,
+			    ack->msg[0] ? "" : errno_hint(errnum));
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+
+static struct nl_msg *msg_new(int family, uint8_t cmd)
+{
+	struct nl_msg *m = nlmsg_alloc();
+
+	if (!m)
+		return NULL;
+	if (!genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, cmd,
+			 PERSECMON_GENL_VERSION)) {
+		nlmsg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static int put_session(struct nl_msg *m, const struct pm_session_ref *s)
+{
+	if (!s)
+		return 0;
+	if (nla_put_u32(m, PERSECMON_A_SESSION_ID, s->id) < 0 ||
+	    nla_put_u64(m, PERSECMON_A_SESSION_TOKEN, s->token) < 0)
+		return -EMSGSIZE;
+	return 0;
+}
+
+struct nl_msg *pm_ctl_msg_group(int family, const char *group, bool enable,
+				const struct pm_session_ref *session)
+{
+	struct nl_msg *m = msg_new(family, enable ? PERSECMON_CMD_ENABLE :
+						  PERSECMON_CMD_DISABLE);
+
+	if (m && (nla_put_string(m, PERSECMON_A_GROUP, group) < 0 ||
+		  put_session(m, session) < 0)) {
+		nlmsg_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+struct nl_msg *pm_ctl_msg_filter(int family,
+				 const struct pm_session_ref *session,
+				 const struct pm_filter *filter)
+{
+	struct nl_msg *m = msg_new(family, PERSECMON_CMD_SET_FILTER);
+	size_t i;
+
+	if (!m)
+		return NULL;
+	if (put_session(m, session) < 0)
+		goto fail;
+	for (i = 0; i < filter->nr_tgids; i++)
+		if (nla_put_u32(m, PERSECMON_A_FILTER_TGID,
+				filter->tgids[i]) < 0)
+			goto fail;
+	if (filter->cgroup_id &&
+	    nla_put_u64(m, PERSECMON_A_FILTER_CGROUP, filter->cgroup_id) < 0)
+		goto fail;
+	if (filter->include_self &&
+	    nla_put_flag(m, PERSECMON_A_FILTER_INCLUDE_SELF) < 0)
+		goto fail;
+	return m;
+fail:
+	nlmsg_free(m);
+	return NULL;
+}
+
+int pm_trigger_check(const struct pm_trigger *t, struct pm_error *err)
+{
+	if (t->count == 0)
+		return pm_error_set(err, PM_ERR_USAGE, EINVAL,
+				    "trigger count must be at least 1");
+	if (t->contexts == 0 || t->contexts >> (PERSECMON_CTX_MAX + 1))
+		return pm_error_set(err, PM_ERR_USAGE, EINVAL,
+				    "trigger contexts mask 0x%x names no or unknown contexts",
+				    t->contexts);
+	if (t->fill > PM_TRIGGER_FILL_MAX)
+		return pm_error_set(err, PM_ERR_USAGE, EINVAL,
+				    "fill of %u bytes does not fit a %d-byte record (max %d)",
+				    t->fill, PERSECMON_RECORD_MAX,
+				    PM_TRIGGER_FILL_MAX);
+	return 0;
+}
+
+struct nl_msg *pm_ctl_msg_trigger(int family, const struct pm_trigger *t)
+{
+	struct nl_msg *m = msg_new(family, PERSECMON_CMD_TRIGGER);
+
+	if (m && (nla_put_u64(m, PERSECMON_A_TRIGGER_RUN_ID, t->run_id) < 0 ||
+		  nla_put_u32(m, PERSECMON_A_TRIGGER_COUNT, t->count) < 0 ||
+		  nla_put_u32(m, PERSECMON_A_TRIGGER_CONTEXTS, t->contexts) < 0 ||
+		  nla_put_u32(m, PERSECMON_A_TRIGGER_FILL, t->fill) < 0)) {
+		nlmsg_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+/* ------------------------------------------------------------------ */
+/* Status replies                                                      */
+
+static int bad_attr(struct pm_error *err, const char *outer, unsigned int type,
+		    int len)
+{
+	return pm_error_set(err, PM_ERR_RUNTIME, EPROTO,
+			    "malformed status reply: %s attribute %u has length %d",
+			    outer, type, len);
+}
+
+static int get_u32(const struct nlattr *a, uint32_t *v, const char *outer,
+		   struct pm_error *err)
+{
+	if (nla_len(a) != 4)
+		return bad_attr(err, outer, nla_type(a), nla_len(a));
+	*v = nla_get_u32((struct nlattr *)a);
+	return 0;
+}
+
+static int get_u64(const struct nlattr *a, uint64_t *v, const char *outer,
+		   struct pm_error *err)
+{
+	if (nla_len(a) != 8)
+		return bad_attr(err, outer, nla_type(a), nla_len(a));
+	*v = nla_get_u64((struct nlattr *)a);
+	return 0;
+}
+
+static int parse_cpu_stats(struct pm_status *st, struct nlattr *nest,
+			   struct pm_error *err)
+{
+	struct pm_status_cpu c = { 0 }, *grown;
+	struct nlattr *a;
+	int rem, ret = 0;
+
+	nla_for_each_nested(a, nest, rem) {
+		switch (nla_type(a)) {
+		case PERSECMON_A_CS_CPU:
+			ret = get_u32(a, &c.cpu, "CPU_STATS", err);
+			break;
+		case PERSECMON_A_CS_PRODUCED:
+			ret = get_u64(a, &c.produced, "CPU_STATS", err);
+			break;
+		case PERSECMON_A_CS_WRITTEN:
+			ret = get_u64(a, &c.written, "CPU_STATS", err);
+			break;
+		case PERSECMON_A_CS_DROPPED:
+			ret = get_u64(a, &c.dropped, "CPU_STATS", err);
+			break;
+		case PERSECMON_A_CS_CONSUMED:
+			ret = get_u64(a, &c.consumed, "CPU_STATS", err);
+			break;
+		default:	/* padding, or newer than this tool */
+			break;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	grown = realloc(st->cpus, (st->nr_cpus + 1) * sizeof(*grown));
+	if (!grown)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM, "out of memory");
+	st->cpus = grown;
+	st->cpus[st->nr_cpus++] = c;
+	return 0;
+}
+
+static int parse_session(struct pm_status *st, struct nlattr *nest,
+			 struct pm_error *err)
+{
+	struct pm_status_session s = { 0 }, *grown;
+	struct nlattr *a;
+	int rem, ret = 0;
+
+	nla_for_each_nested(a, nest, rem) {
+		switch (nla_type(a)) {
+		case PERSECMON_A_SS_ID:
+			ret = get_u32(a, &s.id, "SESSION", err);
+			break;
+		case PERSECMON_A_SS_OWNER_TGID:
+			ret = get_u32(a, &s.owner_tgid, "SESSION", err);
+			break;
+		case PERSECMON_A_SS_GROUPS:
+			ret = get_u64(a, &s.groups, "SESSION", err);
+			break;
+		case PERSECMON_A_SS_PRODUCED:
+			ret = get_u64(a, &s.produced, "SESSION", err);
+			break;
+		case PERSECMON_A_SS_DROPPED:
+			ret = get_u64(a, &s.dropped, "SESSION", err);
+			break;
+		default:
+			break;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	grown = realloc(st->sessions_list,
+			(st->nr_sessions + 1) * sizeof(*grown));
+	if (!grown)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM, "out of memory");
+	st->sessions_list = grown;
+	st->sessions_list[st->nr_sessions++] = s;
+	return 0;
+}
+
+int pm_status_parse(struct pm_status *st, struct nlattr *attrs, int len,
+		    struct pm_error *err)
+{
+	struct nlattr *a;
+	int rem, ret = 0;
+
+	nla_for_each_attr(a, attrs, len, rem) {
+		switch (nla_type(a)) {
+		case PERSECMON_A_ABI_MAJOR:
+			ret = get_u32(a, &st->abi_major, "status", err);
+			st->have |= PM_ST_ABI;
+			break;
+		case PERSECMON_A_ABI_MINOR:
+			ret = get_u32(a, &st->abi_minor, "status", err);
+			break;
+		case PERSECMON_A_MODULE_VERSION:
+			snprintf(st->module_version, sizeof(st->module_version),
+				 "%.*s", nla_len(a), (const char *)nla_data(a));
+			st->have |= PM_ST_MODULE_VERSION;
+			break;
+		case PERSECMON_A_DATA_SIZE:
+			ret = get_u64(a, &st->data_size, "status", err);
+			st->have |= PM_ST_DATA_SIZE;
+			break;
+		case PERSECMON_A_SESSIONS:
+			ret = get_u32(a, &st->sessions, "status", err);
+			st->have |= PM_ST_SESSIONS;
+			break;
+		case PERSECMON_A_MAX_SESSIONS:
+			ret = get_u32(a, &st->max_sessions, "status", err);
+			st->have |= PM_ST_MAX_SESSIONS;
+			break;
+		case PERSECMON_A_GROUPS_GLOBAL:
+			ret = get_u64(a, &st->groups_global, "status", err);
+			st->have |= PM_ST_GROUPS_GLOBAL;
+			break;
+		case PERSECMON_A_GROUPS_ATTACHED:
+			ret = get_u64(a, &st->groups_attached, "status", err);
+			st->have |= PM_ST_GROUPS_ATTACHED;
+			break;
+		case PERSECMON_A_CPU_STATS:
+			ret = parse_cpu_stats(st, a, err);
+			break;
+		case PERSECMON_A_SESSION:
+			ret = parse_session(st, a, err);
+			break;
+		default:
+			break;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	if (rem > 0)
+		return pm_error_set(err, PM_ERR_RUNTIME, EPROTO,
+				    "malformed status reply: %d trailing bytes",
+				    rem);
+	return 0;
+}
+
+void pm_status_free(struct pm_status *st)
+{
+	free(st->cpus);
+	free(st->sessions_list);
+	memset(st, 0, sizeof(*st));
+}
+
+/* ------------------------------------------------------------------ */
+/* Transport                                                           */
+
+struct reply {
+	bool done;
+	bool failed;
+	bool verbose;
+	struct pm_ext_ack ack;
+	struct pm_status *status;	/* GET_STATUS only */
+	struct pm_error *err;
+	int parse_ret;
+};
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	struct reply *r = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct genlmsghdr *gh;
+
+	if (!r->status)
+		return NL_OK;
+	if (!genlmsg_valid_hdr(nlh, 0)) {
+		r->parse_ret = pm_error_set(r->err, PM_ERR_RUNTIME, EPROTO,
+					    "malformed reply from the persecmon module");
+		return NL_STOP;
+	}
+	gh = genlmsg_hdr(nlh);
+	r->parse_ret = pm_status_parse(r->status, genlmsg_attrdata(gh, 0),
+				       genlmsg_attrlen(gh, 0), r->err);
+	return r->parse_ret < 0 ? NL_STOP : NL_OK;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	struct reply *r = arg;
+	struct pm_ext_ack ack;
+
+	/* A successful request may still carry a warning. */
+	if (pm_ext_ack_parse(nlmsg_hdr(msg), &ack) == 0 && ack.msg[0] &&
+	    r->verbose)
+		fprintf(stderr, "persecmon: kernel says: %s\n", ack.msg);
+	r->done = true;
+	return NL_STOP;
+}
+
+static int on_finish(struct nl_msg *msg, void *arg)
+{
+	struct reply *r = arg;
+
+	(void)msg;
+	r->done = true;
+	return NL_STOP;
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct reply *r = arg;
+	/* libnl hands over the payload; its header sits right before it. */
+	const struct nlmsghdr *nlh =
+		(const void *)((const char *)e - NLMSG_HDRLEN);
+
+	(void)nla;
+	if (pm_ext_ack_parse(nlh, &r->ack) < 0)
+		r->ack.error = e->error;
+	r->failed = true;
+	r->done = true;
+	return NL_STOP;
+}
+
+static int nl_error(int nlerr, const char *what, struct pm_error *err)
+{
+	if (nlerr == -NLE_PERM)
+		return pm_error_set(err, PM_ERR_PERMISSION, EPERM,
+				    "%s: %s%s", what, nl_geterror(nlerr),
+				    errno_hint(EPERM));
+	return pm_error_set(err, PM_ERR_RUNTIME, EIO, "%s: %s", what,
+			    nl_geterror(nlerr));
+}
+
+static int transact(struct pm_ctl *c, struct nl_msg *msg, const char *what,
+		    struct pm_status *status, struct pm_error *err)
+{
+	struct reply r = {
+		.verbose = c->verbose, .status = status, .err = err,
+	};
+	struct nl_cb *cb;
+	int ret;
+
+	if (!msg)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM,
+				    "%s: cannot build the request", what);
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		nlmsg_free(msg);
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM, "out of memory");
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &r);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &r);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &r);
+
+	ret = nl_send_auto(c->sock, msg);
+	if (ret < 0) {
+		ret = nl_error(ret, what, err);
+		goto out;
+	}
+	ret = 0;
+	while (!r.done) {
+		int n = nl_recvmsgs_report(c->sock, cb);
+
+		if (r.parse_ret < 0) {
+			ret = r.parse_ret;
+			goto out;
+		}
+		if (r.failed)
+			break;
+		if (n == 0 || n == -NLE_AGAIN) {
+			ret = pm_error_set(err, PM_ERR_RUNTIME, ETIMEDOUT,
+					   "%s: no reply from the persecmon module within %d ms",
+					   what, PM_CTL_TIMEOUT_MS);
+			goto out;
+		}
+		if (n < 0) {
+			ret = nl_error(n, what, err);
+			goto out;
+		}
+	}
+	if (r.failed)
+		ret = pm_ctl_ack_error(&r.ack, what, msg, err);
+out:
+	nl_cb_put(cb);
+	nlmsg_free(msg);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public calls                                                        */
+
+int pm_ctl_open(struct pm_ctl **out, bool verbose, struct pm_error *err)
+{
+	struct timeval tv = {
+		.tv_sec = PM_CTL_TIMEOUT_MS / 1000,
+		.tv_usec = PM_CTL_TIMEOUT_MS % 1000 * 1000,
+	};
+	struct pm_ctl *c;
+	int one = 1, fd, ret;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM, "out of memory");
+	c->verbose = verbose;
+	c->sock = nl_socket_alloc();
+	if (!c->sock) {
+		free(c);
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM, "out of memory");
+	}
+	ret = genl_connect(c->sock);
+	if (ret < 0) {
+		ret = nl_error(ret, "cannot open a generic netlink socket", err);
+		goto fail;
+	}
+	fd = nl_socket_get_fd(c->sock);
+	/*
+	 * Extended ACKs carry the kernel's reason for a rejection; capped ACKs
+	 * leave out the echoed request. Kernels without either still work.
+	 */
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	c->family = genl_ctrl_resolve(c->sock, PERSECMON_GENL_NAME);
+	if (c->family < 0) {
+		if (c->family == -NLE_OBJ_NOTFOUND)
+			ret = pm_error_set(err, PM_ERR_NO_MODULE, ENOENT,
+					   "generic netlink family '%s' is not registered: the persecmon module is not loaded (try: modprobe persecmon)",
+					   PERSECMON_GENL_NAME);
+		else
+			ret = nl_error(c->family,
+				       "cannot resolve the persecmon netlink family",
+				       err);
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	nl_socket_free(c->sock);
+	free(c);
+	return ret;
+}
+
+void pm_ctl_close(struct pm_ctl *c)
+{
+	if (!c)
+		return;
+	nl_socket_free(c->sock);
+	free(c);
+}
+
+int pm_ctl_get_status(struct pm_ctl *c, struct pm_status *st,
+		      struct pm_error *err)
+{
+	memset(st, 0, sizeof(*st));
+	return transact(c, msg_new(c->family, PERSECMON_CMD_GET_STATUS),
+			"get status", st, err);
+}
+
+int pm_ctl_set_group(struct pm_ctl *c, const char *group, bool enable,
+		     const struct pm_session_ref *session,
+		     struct pm_error *err)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "%s group '%s'%s",
+		 enable ? "enable" : "disable", group,
+		 session ? " for this session" : "");
+	return transact(c, pm_ctl_msg_group(c->family, group, enable, session),
+			what, NULL, err);
+}
+
+int pm_ctl_set_filter(struct pm_ctl *c, const struct pm_session_ref *session,
+		      const struct pm_filter *filter, struct pm_error *err)
+{
+	return transact(c, pm_ctl_msg_filter(c->family, session, filter),
+			"set the session filter", NULL, err);
+}
+
+int pm_ctl_trigger(struct pm_ctl *c, const struct pm_trigger *t,
+		   struct pm_error *err)
+{
+	int ret = pm_trigger_check(t, err);
+
+	if (ret < 0)
+		return ret;
+	return transact(c, pm_ctl_msg_trigger(c->family, t), "trigger request", NULL,
+			err);
+}
