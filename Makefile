@@ -69,7 +69,7 @@ check:
 	$(TOP)/tests/run-tests.sh
 
 demo: modules userspace
-	$(TOP)/tests/vm/run-vm.sh --demo $(firstword $(KVERS))
+	$(TOP)/tests/demo/run.sh
 
 bench: modules userspace
 	$(TOP)/bench/run.sh

@@ -29,12 +29,19 @@ if [ "${1:-}" = --debug-tar ]; then
 	[ -n "$kdir" ] || kdir=$(dirname "$(find "$tree" -maxdepth 3 -name Module.symvers | head -1)")
 else
 	kdir=$1 build=$2
+	case $kdir in
+	/lib/modules/*/build | /lib/modules/*/build/)
+		rel=${kdir#/lib/modules/}
+		rel=${rel%%/*}
+		;;
+	*)
+		# UTS_RELEASE is what the module's vermagic will say.
+		rel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+			"$kdir/include/generated/utsrelease.h" 2>/dev/null)
+		[ -n "$rel" ] || rel=$(make -s -C "$kdir" kernelrelease)
+		;;
+	esac
 	kdir=$(readlink -f "$kdir")
-	rel=$(make -s -C "$kdir" kernelrelease 2>/dev/null | tail -1 || true)
-	if [ -z "$rel" ]; then
-		# Debian's headers trees: /lib/modules/<rel>/build
-		rel=$(basename "$(dirname "$(readlink -m "$1")")")
-	fi
 fi
 
 [ -f "$kdir/Makefile" ] || { echo "build-module: no kernel build tree at $kdir" >&2; exit 2; }

@@ -13,6 +13,11 @@ UNIT_TESTS += test_lib_decode
 test_lib_decode_SRCS := $(LIB_DECODE_SRCS)
 test_lib_decode_CFLAGS := $(LIB_TEST_CFLAGS)
 
+# The proc group's records (exec, fork, exit).
+UNIT_TESTS += test_lib_proc_decode
+test_lib_proc_decode_SRCS := $(LIB_DECODE_SRCS)
+test_lib_proc_decode_CFLAGS := $(LIB_TEST_CFLAGS)
+
 # The k-way merge over per-CPU buffers laid out per the uapi protocol; the
 # TSan variant runs its producer/consumer thread test.
 UNIT_TESTS += test_lib_merge
@@ -56,6 +61,6 @@ test_lib_control_LDLIBS := $(LIB_NL_LIBS)
 # Rebuild the tests when a library header changes (the generic rule only
 # knows tests/unit/*.h and the uapi header).
 LIB_TEST_HEADERS := $(wildcard $(TOP)/userspace/include/persecmon/*.h)
-$(foreach t,test_lib_decode test_lib_merge test_lib_verify test_lib_kring \
+$(foreach t,test_lib_decode test_lib_proc_decode test_lib_merge test_lib_verify test_lib_kring \
 	test_lib_hist test_lib_cli test_lib_control, \
 	$(eval $(O)/asan/$(t) $(O)/plain/$(t) $(O)/tsan/$(t): $(LIB_TEST_HEADERS)))

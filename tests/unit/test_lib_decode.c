@@ -69,7 +69,7 @@ static void check_zero_size_rejected(void **state)
 static void check_unaligned_size_rejected(void **state)
 {
 	(void)state;
-	make_header(scratch, 20, 44);
+	make_header(scratch, 40, 44);
 	assert_int_equal(pm_record_check(scratch, 4096), PM_REC_MISALIGNED);
 	make_header(scratch, PERSECMON_REC_PAD, 12);
 	assert_int_equal(pm_record_check(scratch, 4096), PM_REC_MISALIGNED);
@@ -78,7 +78,7 @@ static void check_unaligned_size_rejected(void **state)
 static void check_size_beyond_buffer_rejected(void **state)
 {
 	(void)state;
-	make_header(scratch, 20, 80);
+	make_header(scratch, 40, 80);
 	assert_int_equal(pm_record_check(scratch, 72), PM_REC_BEYOND_BUFFER);
 	assert_int_equal(pm_record_check(scratch, 80), PM_REC_OK);
 	/* Not even size and type are readable. */
@@ -89,7 +89,7 @@ static void check_size_beyond_buffer_rejected(void **state)
 static void check_short_records_rejected(void **state)
 {
 	(void)state;
-	make_header(scratch, 20, 32);
+	make_header(scratch, 40, 32);
 	assert_int_equal(pm_record_check(scratch, 4096), PM_REC_TOO_SHORT);
 	make_header(scratch, PERSECMON_REC_LOST, 56);
 	assert_int_equal(pm_record_check(scratch, 4096), PM_REC_TOO_SHORT);
@@ -98,7 +98,7 @@ static void check_short_records_rejected(void **state)
 	make_header(scratch, PERSECMON_EV_TEST, 56);
 	assert_int_equal(pm_record_check(scratch, 4096), PM_REC_TOO_SHORT);
 	/* An unknown type needs only the header. */
-	make_header(scratch, 20, 40);
+	make_header(scratch, 40, 40);
 	assert_int_equal(pm_record_check(scratch, 4096), PM_REC_OK);
 }
 
@@ -110,7 +110,7 @@ static void check_pad_may_be_tiny_or_huge(void **state)
 	assert_int_equal(pm_record_check(scratch, 8), PM_REC_OK);
 	make_header(scratch, PERSECMON_REC_PAD, 8192);
 	assert_int_equal(pm_record_check(scratch, 8192), PM_REC_OK);
-	make_header(scratch, 20, PERSECMON_RECORD_MAX + 8);
+	make_header(scratch, 40, PERSECMON_RECORD_MAX + 8);
 	assert_int_equal(pm_record_check(scratch, 8192), PM_REC_TOO_LARGE);
 }
 
@@ -336,14 +336,14 @@ static void check_lost_and_clock_rendering(void **state)
 	make_header(scratch, PERSECMON_REC_LOST, sizeof(*l));
 	l->lost = 5;
 	l->total_lost = 9;
-	l->type_mask = 1ULL << PERSECMON_EV_TEST | 1ULL << 20;
+	l->type_mask = 1ULL << PERSECMON_EV_TEST | 1ULL << 40;
 	text = render(PM_OUT_TEXT, false, &ctx, &l->hdr);
 	assert_non_null(strstr(text,
-			       " lost     lost=5 lost_types=test,type20 total_lost=9\n"));
+			       " lost     lost=5 lost_types=test,type40 total_lost=9\n"));
 	free(text);
 	text = render(PM_OUT_JSON, false, &ctx, &l->hdr);
 	assert_non_null(strstr(text,
-			       "\"lost\":5,\"lost_types\":[\"test\",\"type20\"],\"total_lost\":9,\"type_mask\":1114112"));
+			       "\"lost\":5,\"lost_types\":[\"test\",\"type40\"],\"total_lost\":9,\"type_mask\":1099511693312"));
 	free(text);
 
 	make_header(scratch, PERSECMON_REC_CLOCK, sizeof(*c));

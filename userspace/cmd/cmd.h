@@ -15,6 +15,9 @@ int cmd_status(const char *name, int argc, char **argv);
 int cmd_enable(const char *name, int argc, char **argv);
 int cmd_disable(const char *name, int argc, char **argv);
 int cmd_trigger(const char *name, int argc, char **argv);
+int cmd_vfsstat(const char *name, int argc, char **argv);
+int cmd_execsnoop(const char *name, int argc, char **argv);
+int cmd_opensnoop(const char *name, int argc, char **argv);
 
 /* enable and disable differ only in direction and help text. */
 int cmd_group_run(const struct pm_command *cmd, bool enable, int argc,

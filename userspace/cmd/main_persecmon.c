@@ -24,6 +24,9 @@ static const struct subcommand subcommands[] = {
 	{ "disable", cmd_disable, "disable probe groups in the global set" },
 	{ "trigger", cmd_trigger, "emit synthetic test events (drives the data path)" },
 	{ "read", cmd_read, "stream events (same as persecmon-read)" },
+	{ "vfsstat", cmd_vfsstat, "VFS reads, writes, opens per second, like bcc vfsstat" },
+	{ "execsnoop", cmd_execsnoop, "trace new processes (exec), like bcc execsnoop" },
+	{ "opensnoop", cmd_opensnoop, "trace file opens, like bcc opensnoop" },
 };
 
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -397,6 +397,10 @@ struct reply {
 	bool verbose;
 	struct pm_ext_ack ack;
 	struct pm_status *status;	/* GET_STATUS only */
+	/* Other replies: parse(parse_arg, attributes) for each message. */
+	int (*parse)(void *arg, struct nlattr *attrs, int len,
+		     struct pm_error *err);
+	void *parse_arg;
 	struct pm_error *err;
 	int parse_ret;
 };
@@ -407,7 +411,7 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct genlmsghdr *gh;
 
-	if (!r->status)
+	if (!r->status && !r->parse)
 		return NL_OK;
 	if (!genlmsg_valid_hdr(nlh, 0)) {
 		r->parse_ret = pm_error_set(r->err, PM_ERR_RUNTIME, EPROTO,
@@ -415,8 +419,13 @@ static int on_valid(struct nl_msg *msg, void *arg)
 		return NL_STOP;
 	}
 	gh = genlmsg_hdr(nlh);
-	r->parse_ret = pm_status_parse(r->status, genlmsg_attrdata(gh, 0),
-				       genlmsg_attrlen(gh, 0), r->err);
+	if (r->parse)
+		r->parse_ret = r->parse(r->parse_arg, genlmsg_attrdata(gh, 0),
+					genlmsg_attrlen(gh, 0), r->err);
+	else
+		r->parse_ret = pm_status_parse(r->status,
+					       genlmsg_attrdata(gh, 0),
+					       genlmsg_attrlen(gh, 0), r->err);
 	return r->parse_ret < 0 ? NL_STOP : NL_OK;
 }
 
@@ -467,11 +476,15 @@ static int nl_error(int nlerr, const char *what, struct pm_error *err)
 			    nl_geterror(nlerr));
 }
 
-static int transact(struct pm_ctl *c, struct nl_msg *msg, const char *what,
-		    struct pm_status *status, struct pm_error *err)
+static int transact_parse(struct pm_ctl *c, struct nl_msg *msg,
+			  const char *what, struct pm_status *status,
+			  int (*parse)(void *arg, struct nlattr *attrs, int len,
+				       struct pm_error *err),
+			  void *parse_arg, struct pm_error *err)
 {
 	struct reply r = {
 		.verbose = c->verbose, .status = status, .err = err,
+		.parse = parse, .parse_arg = parse_arg,
 	};
 	struct nl_cb *cb;
 	int ret;
@@ -521,6 +534,12 @@ out:
 	nl_cb_put(cb);
 	nlmsg_free(msg);
 	return ret;
+}
+
+static int transact(struct pm_ctl *c, struct nl_msg *msg, const char *what,
+		    struct pm_status *status, struct pm_error *err)
+{
+	return transact_parse(c, msg, what, status, NULL, NULL, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -624,4 +643,174 @@ int pm_ctl_trigger(struct pm_ctl *c, const struct pm_trigger *t,
 		return ret;
 	return transact(c, pm_ctl_msg_trigger(c->family, t), "trigger request", NULL,
 			err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Aggregate tables (AGG_DUMP, AGG_RESET)                              */
+
+static int agg_parse_row(struct pm_agg_table *t, struct nlattr *nest,
+			 struct pm_error *err)
+{
+	struct nlattr *tb[PERSECMON_A_AR_MAX + 1];
+	struct pm_agg_row *rows, *row;
+	int len;
+
+	if (nla_parse_nested(tb, PERSECMON_A_AR_MAX, nest, NULL) < 0 ||
+	    !tb[PERSECMON_A_AR_KEY] || !tb[PERSECMON_A_AR_VALUES])
+		return pm_error_set(err, PM_ERR_RUNTIME, EPROTO,
+				    "malformed aggregate row in table %s",
+				    t->name);
+	len = nla_len(tb[PERSECMON_A_AR_VALUES]);
+	if (len % (int)sizeof(uint64_t))
+		return pm_error_set(err, PM_ERR_RUNTIME, EPROTO,
+				    "aggregate row values of %d bytes in table %s",
+				    len, t->name);
+	rows = realloc(t->rows, (t->nr_rows + 1) * sizeof(*rows));
+	if (!rows)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM, "out of memory");
+	t->rows = rows;
+	row = &rows[t->nr_rows];
+	memset(row, 0, sizeof(*row));
+	row->nr_values = (size_t)len / sizeof(uint64_t);
+	row->values = malloc(len ? (size_t)len : 1);
+	if (!row->values)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM, "out of memory");
+	memcpy(row->values, nla_data(tb[PERSECMON_A_AR_VALUES]), len);
+	snprintf(row->key, sizeof(row->key), "%.*s",
+		 nla_len(tb[PERSECMON_A_AR_KEY]),
+		 (const char *)nla_data(tb[PERSECMON_A_AR_KEY]));
+	t->nr_rows++;
+	return 0;
+}
+
+int pm_agg_parse(struct pm_agg_set *set, struct nlattr *attrs, int len,
+		 struct pm_error *err)
+{
+	struct pm_agg_table *t = NULL, *tables;
+	struct nlattr *a;
+	char name[PM_AGG_NAME_MAX];
+	int rem, ret;
+
+	nla_for_each_attr(a, attrs, len, rem) {
+		switch (nla_type(a)) {
+		case PERSECMON_A_AGG_NAME:
+			snprintf(name, sizeof(name), "%.*s", nla_len(a),
+				 (const char *)nla_data(a));
+			/* A large table continues in the next message. */
+			t = set->nr_tables ?
+				&set->tables[set->nr_tables - 1] : NULL;
+			if (t && !strcmp(t->name, name))
+				break;
+			tables = realloc(set->tables, (set->nr_tables + 1) *
+						      sizeof(*tables));
+			if (!tables)
+				return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM,
+						    "out of memory");
+			set->tables = tables;
+			t = &tables[set->nr_tables++];
+			memset(t, 0, sizeof(*t));
+			snprintf(t->name, sizeof(t->name), "%s", name);
+			break;
+		case PERSECMON_A_AGG_COLUMNS:
+			if (!t)
+				goto malformed;
+			snprintf(t->columns, sizeof(t->columns), "%.*s",
+				 nla_len(a), (const char *)nla_data(a));
+			break;
+		case PERSECMON_A_AGG_ROW:
+			if (!t)
+				goto malformed;
+			ret = agg_parse_row(t, a, err);
+			if (ret < 0)
+				return ret;
+			break;
+		default:
+			/* Newer modules may add attributes: skip them. */
+			break;
+		}
+	}
+	return 0;
+malformed:
+	return pm_error_set(err, PM_ERR_RUNTIME, EPROTO,
+			    "malformed aggregate reply: data before AGG_NAME");
+}
+
+static int agg_parse_cb(void *arg, struct nlattr *attrs, int len,
+			struct pm_error *err)
+{
+	return pm_agg_parse(arg, attrs, len, err);
+}
+
+struct nl_msg *pm_ctl_msg_agg(int family, bool reset, const char *name)
+{
+	struct nl_msg *m = msg_new(family, reset ? PERSECMON_CMD_AGG_RESET :
+						   PERSECMON_CMD_AGG_DUMP);
+
+	if (m && name && nla_put_string(m, PERSECMON_A_AGG_NAME, name) < 0) {
+		nlmsg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int pm_ctl_agg_dump(struct pm_ctl *c, const char *name,
+		    struct pm_agg_set *set, struct pm_error *err)
+{
+	memset(set, 0, sizeof(*set));
+	return transact_parse(c, pm_ctl_msg_agg(c->family, false, name),
+			      "dump the aggregate tables", NULL, agg_parse_cb,
+			      set, err);
+}
+
+int pm_ctl_agg_reset(struct pm_ctl *c, const char *name,
+		     struct pm_error *err)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "reset aggregate table '%s'", name);
+	return transact(c, pm_ctl_msg_agg(c->family, true, name), what, NULL,
+			err);
+}
+
+void pm_agg_set_free(struct pm_agg_set *set)
+{
+	size_t i, j;
+
+	for (i = 0; i < set->nr_tables; i++) {
+		for (j = 0; j < set->tables[i].nr_rows; j++)
+			free(set->tables[i].rows[j].values);
+		free(set->tables[i].rows);
+	}
+	free(set->tables);
+	memset(set, 0, sizeof(*set));
+}
+
+const struct pm_agg_table *pm_agg_find(const struct pm_agg_set *set,
+				       const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < set->nr_tables; i++)
+		if (!strcmp(set->tables[i].name, name))
+			return &set->tables[i];
+	return NULL;
+}
+
+int pm_agg_column(const struct pm_agg_table *t, const char *column)
+{
+	size_t want = strlen(column);
+	const char *p = t->columns;
+	int index = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == want && !strncmp(p, column, n))
+			return index;
+		p += n;
+		if (*p == ',')
+			p++;
+		index++;
+	}
+	return -1;
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,12 +12,23 @@
 
 #define HDR_SIZE	sizeof(struct persecmon_record)
 #define TEST_FIXED	offsetof(struct persecmon_test_event, fill)
+#define EXEC_FIXED	offsetof(struct persecmon_exec_event, data)
+#define OPEN_FIXED	offsetof(struct persecmon_open_event, path)
+#define VFS_FIXED	offsetof(struct persecmon_vfs_event, name)
 
 _Static_assert(sizeof(struct persecmon_record) == 40, "ABI: header size");
 _Static_assert(sizeof(struct persecmon_lost_record) == 64, "ABI: lost size");
 _Static_assert(sizeof(struct persecmon_clock_record) == 64, "ABI: clock size");
 _Static_assert(offsetof(struct persecmon_test_event, fill) == 64,
 	       "ABI: test event fixed part");
+_Static_assert(offsetof(struct persecmon_exec_event, data) == 72,
+	       "ABI: exec event fixed part");
+_Static_assert(sizeof(struct persecmon_fork_event) == 72, "ABI: fork size");
+_Static_assert(offsetof(struct persecmon_open_event, path) == 88,
+	       "ABI: open event fixed part");
+_Static_assert(sizeof(struct persecmon_exit_event) == 72, "ABI: exit size");
+_Static_assert(offsetof(struct persecmon_vfs_event, name) == 96,
+	       "ABI: vfs event fixed part");
 _Static_assert(sizeof(struct persecmon_ring_ctrl) == 192, "ABI: ctrl layout");
 _Static_assert(offsetof(struct persecmon_ring_ctrl, head) == 64,
 	       "ABI: head on its own cache line");
@@ -52,6 +64,16 @@ size_t pm_record_min_size(unsigned int type)
 		return sizeof(struct persecmon_clock_record);
 	case PERSECMON_EV_TEST:
 		return TEST_FIXED;
+	case PERSECMON_EV_EXEC:
+		return EXEC_FIXED;
+	case PERSECMON_EV_FORK:
+		return sizeof(struct persecmon_fork_event);
+	case PERSECMON_EV_EXIT:
+		return sizeof(struct persecmon_exit_event);
+	case PERSECMON_EV_OPEN:
+		return OPEN_FIXED;
+	case PERSECMON_EV_VFS:
+		return VFS_FIXED;
 	default:
 		return HDR_SIZE;
 	}
@@ -85,6 +107,33 @@ enum pm_rec_status pm_record_check(const void *rec, size_t avail)
 		memcpy(&fill_len,
 		       p + offsetof(struct persecmon_test_event, fill_len), 2);
 		if (TEST_FIXED + fill_len > size)
+			return PM_REC_BAD_LENGTH;
+	}
+	if (type == PERSECMON_EV_EXEC) {
+		uint16_t filename_len, args_len;
+
+		memcpy(&filename_len,
+		       p + offsetof(struct persecmon_exec_event, filename_len),
+		       2);
+		memcpy(&args_len,
+		       p + offsetof(struct persecmon_exec_event, args_len), 2);
+		if (EXEC_FIXED + (size_t)filename_len + args_len > size)
+			return PM_REC_BAD_LENGTH;
+	}
+	if (type == PERSECMON_EV_OPEN) {
+		uint16_t path_len;
+
+		memcpy(&path_len,
+		       p + offsetof(struct persecmon_open_event, path_len), 2);
+		if (OPEN_FIXED + (size_t)path_len > size)
+			return PM_REC_BAD_LENGTH;
+	}
+	if (type == PERSECMON_EV_VFS) {
+		uint16_t name_len;
+
+		memcpy(&name_len,
+		       p + offsetof(struct persecmon_vfs_event, name_len), 2);
+		if (VFS_FIXED + (size_t)name_len > size)
 			return PM_REC_BAD_LENGTH;
 	}
 	return PM_REC_OK;
@@ -232,6 +281,227 @@ static void decode_test(struct pm_out *o, const struct persecmon_record *rec)
 	}
 }
 
+/* A fixed-size comm field, which the kernel NUL-pads but need not end. */
+static void comm_str(const uint8_t *comm, char out[PERSECMON_COMM_LEN + 1])
+{
+	memcpy(out, comm, PERSECMON_COMM_LEN);
+	out[PERSECMON_COMM_LEN] = '\0';
+}
+
+void pm_exec_view(const struct persecmon_record *rec, struct pm_exec_view *v)
+{
+	const struct persecmon_exec_event *ev = (const void *)rec;
+	size_t i, start;
+
+	memcpy(v->filename, ev->data, ev->filename_len);
+	v->filename[ev->filename_len] = '\0';
+	memcpy(v->args, ev->data + ev->filename_len, ev->args_len);
+	v->args[ev->args_len] = '\0';
+	v->nargs = 0;
+	/* NUL-separated, the last one unterminated (or cut). */
+	for (i = 0, start = 0; i <= ev->args_len; i++) {
+		if (i < ev->args_len && v->args[i] != '\0')
+			continue;
+		if (ev->args_len && v->nargs < PM_EXEC_ARGV_MAX)
+			v->argv[v->nargs++] = v->args + start;
+		start = i + 1;
+	}
+	v->argc = ev->argc;
+	v->truncated = rec->flags & PERSECMON_RF_TRUNCATED;
+}
+
+static void decode_exec(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_exec_event *ev = (const void *)rec;
+	struct pm_exec_view v;
+	char comm[PERSECMON_COMM_LEN + 1];
+	char joined[PM_EXEC_DATA_MAX];
+	size_t i;
+
+	pm_exec_view(rec, &v);
+	comm_str(ev->comm, comm);
+	pm_out_kv_u64(o, "ppid", ev->ppid);
+	pm_out_kv_str(o, "filename", v.filename);
+	pm_out_kv_u64(o, "argc", v.argc);
+	if (pm_out_is_json(o)) {
+		pm_out_kv_strlist(o, "args", v.argv, v.nargs);
+	} else {
+		/* Text: one space-separated value, as a shell would show it. */
+		memcpy(joined, v.args, ev->args_len + 1);
+		for (i = 0; i < ev->args_len; i++)
+			if (joined[i] == '\0')
+				joined[i] = ' ';
+		pm_out_kv_str(o, "args", joined);
+	}
+	pm_out_extra_str(o, "new_comm", comm);
+	pm_out_extra_u64(o, "old_pid", ev->old_pid);
+}
+
+static void decode_fork(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_fork_event *ev = (const void *)rec;
+	char comm[PERSECMON_COMM_LEN + 1];
+
+	comm_str(ev->comm, comm);
+	pm_out_kv_u64(o, "child_pid", ev->child_pid);
+	pm_out_kv_u64(o, "child_tgid", ev->child_tgid);
+	pm_out_kv_bool(o, "thread", ev->flags & PERSECMON_FORK_THREAD);
+	pm_out_extra_str(o, "parent_comm", comm);
+}
+
+static void decode_exit(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_exit_event *ev = (const void *)rec;
+	char comm[PERSECMON_COMM_LEN + 1];
+	int code = ev->exit_code;
+
+	comm_str(ev->comm, comm);
+	pm_out_kv_i64(o, "exit_code", code);
+	/* wait(2) encoding: status in bits 8-15, or the signal in 0-6. */
+	if (code & 0x7f)
+		pm_out_kv_u64(o, "signal", code & 0x7f);
+	else
+		pm_out_kv_u64(o, "status", (code >> 8) & 0xff);
+	pm_out_kv_u64(o, "lifetime_ns", ev->lifetime_ns);
+	pm_out_kv_bool(o, "group_dead", ev->flags & PERSECMON_EXIT_GROUP_DEAD);
+	pm_out_extra_str(o, "exit_comm", comm);
+}
+
+static const char *const open_syscall_names[] = {
+	[PERSECMON_OPEN_OPEN]		= "open",
+	[PERSECMON_OPEN_OPENAT]		= "openat",
+	[PERSECMON_OPEN_OPENAT2]	= "openat2",
+	[PERSECMON_OPEN_CREAT]		= "creat",
+};
+
+/*
+ * The kernel's value (asm-generic/fcntl.h): glibc defines O_LARGEFILE as 0
+ * on 64-bit, where the kernel still adds this bit to every open.
+ */
+#define KERNEL_O_LARGEFILE	00100000
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} open_flag_bits[] = {
+	{ O_CREAT, "O_CREAT" },		{ O_EXCL, "O_EXCL" },
+	{ O_NOCTTY, "O_NOCTTY" },	{ O_TRUNC, "O_TRUNC" },
+	{ O_APPEND, "O_APPEND" },	{ O_NONBLOCK, "O_NONBLOCK" },
+	{ O_DSYNC, "O_DSYNC" },		{ O_ASYNC, "O_ASYNC" },
+	{ O_DIRECT, "O_DIRECT" },	{ KERNEL_O_LARGEFILE, "O_LARGEFILE" },
+	{ O_DIRECTORY, "O_DIRECTORY" },	{ O_NOFOLLOW, "O_NOFOLLOW" },
+	{ O_NOATIME, "O_NOATIME" },	{ O_CLOEXEC, "O_CLOEXEC" },
+	{ O_PATH, "O_PATH" },
+	/* O_SYNC and O_TMPFILE include O_DSYNC and O_DIRECTORY. */
+	{ O_SYNC & ~O_DSYNC, "O_SYNC" },
+	{ O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE" },
+};
+
+/* "O_WRONLY|O_CREAT|...", bits with no name as one trailing hex number. */
+static void pm_open_flags_str(uint32_t flags, char *buf, size_t len)
+{
+	static const char *const access_names[] = {
+		"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"
+	};
+	uint32_t rest = flags & ~(uint32_t)O_ACCMODE;
+	size_t used, i;
+
+	used = (size_t)snprintf(buf, len, "%s", access_names[flags & O_ACCMODE]);
+	for (i = 0; i < sizeof(open_flag_bits) / sizeof(open_flag_bits[0]);
+	     i++) {
+		if (!(rest & open_flag_bits[i].bit) || used >= len)
+			continue;
+		rest &= ~open_flag_bits[i].bit;
+		used += (size_t)snprintf(buf + used, len - used, "|%s",
+					 open_flag_bits[i].name);
+	}
+	if (rest && used < len)
+		snprintf(buf + used, len - used, "|0x%x", rest);
+}
+
+static const char *errno_name(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name ? name : "E?";
+}
+
+static void decode_open(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_open_event *ev = (const void *)rec;
+	char comm[PERSECMON_COMM_LEN + 1];
+	char path[PERSECMON_RECORD_MAX];
+	char syscall_buf[16];
+	const char *syscall_name = NULL;
+	char flags[256];
+	char mode[16];
+
+	comm_str(ev->comm, comm);
+	/* pm_record_check() bounded path_len by the record size. */
+	memcpy(path, ev->path, ev->path_len);
+	path[ev->path_len] = '\0';
+	if (ev->syscall < sizeof(open_syscall_names) /
+			  sizeof(open_syscall_names[0]))
+		syscall_name = open_syscall_names[ev->syscall];
+	if (!syscall_name) {
+		snprintf(syscall_buf, sizeof(syscall_buf), "syscall%u",
+			 ev->syscall);
+		syscall_name = syscall_buf;
+	}
+	pm_out_kv_str(o, "syscall", syscall_name);
+	pm_out_kv_i64(o, "ret", ev->ret);
+	pm_out_kv_i64(o, "dfd", ev->dfd);
+	if (ev->ret < 0)
+		pm_out_kv_str(o, "errno", errno_name(-ev->ret));
+	pm_out_kv_hex(o, "open_flags", ev->flags);
+	pm_open_flags_str(ev->flags, flags, sizeof(flags));
+	pm_out_kv_str(o, "open_flag_names", flags);
+	if (pm_out_is_json(o)) {
+		pm_out_kv_u64(o, "mode", ev->mode);
+	} else {
+		snprintf(mode, sizeof(mode), "0%o", ev->mode);
+		pm_out_kv_str(o, "mode", mode);
+	}
+	pm_out_kv_str(o, "path", path);
+	pm_out_kv_u64(o, "latency_ns", ev->latency_ns);
+	pm_out_extra_str(o, "open_comm", comm);
+}
+
+static const char *const vfs_op_names[] = {
+	[PERSECMON_VFS_READ]	= "read",
+	[PERSECMON_VFS_WRITE]	= "write",
+	[PERSECMON_VFS_OPEN]	= "open",
+};
+
+static void decode_vfs(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_vfs_event *ev = (const void *)rec;
+	char comm[PERSECMON_COMM_LEN + 1];
+	char name[PERSECMON_RECORD_MAX];
+	char op_buf[16];
+	const char *op = NULL;
+
+	comm_str(ev->comm, comm);
+	/* pm_record_check() bounded name_len by the record size. */
+	memcpy(name, ev->name, ev->name_len);
+	name[ev->name_len] = '\0';
+	if (ev->op < sizeof(vfs_op_names) / sizeof(vfs_op_names[0]))
+		op = vfs_op_names[ev->op];
+	if (!op) {
+		snprintf(op_buf, sizeof(op_buf), "op%u", ev->op);
+		op = op_buf;
+	}
+	pm_out_kv_str(o, "op", op);
+	pm_out_kv_i64(o, "ret", ev->ret);
+	pm_out_kv_u64(o, "count", ev->count);
+	pm_out_kv_u64(o, "latency_ns", ev->latency_ns);
+	/* The same numbers stat(2) reports as st_dev and st_ino. */
+	pm_out_kv_u64(o, "dev", ev->dev);
+	pm_out_kv_u64(o, "ino", ev->ino);
+	pm_out_kv_str(o, "name", name);
+	pm_out_extra_str(o, "vfs_comm", comm);
+}
+
 void pm_decode_details(struct pm_out *o, const struct persecmon_record *rec)
 {
 	switch (rec->type) {
@@ -243,6 +513,21 @@ void pm_decode_details(struct pm_out *o, const struct persecmon_record *rec)
 		break;
 	case PERSECMON_EV_TEST:
 		decode_test(o, rec);
+		break;
+	case PERSECMON_EV_EXEC:
+		decode_exec(o, rec);
+		break;
+	case PERSECMON_EV_FORK:
+		decode_fork(o, rec);
+		break;
+	case PERSECMON_EV_EXIT:
+		decode_exit(o, rec);
+		break;
+	case PERSECMON_EV_OPEN:
+		decode_open(o, rec);
+		break;
+	case PERSECMON_EV_VFS:
+		decode_vfs(o, rec);
 		break;
 	default:
 		/* Unknown types: only the header is understood. */

@@ -13,6 +13,11 @@ static const char *const type_names[PERSECMON_REC_TYPE_MAX + 1] = {
 	[PERSECMON_REC_LOST]	= "lost",
 	[PERSECMON_REC_CLOCK]	= "clock",
 	[PERSECMON_EV_TEST]	= "test",
+	[PERSECMON_EV_EXEC]	= "exec",
+	[PERSECMON_EV_FORK]	= "fork",
+	[PERSECMON_EV_EXIT]	= "exit",
+	[PERSECMON_EV_OPEN]	= "open",
+	[PERSECMON_EV_VFS]	= "vfs",
 };
 
 static const char *const context_names[PERSECMON_CTX_MAX + 1] = {
@@ -24,6 +29,9 @@ static const char *const context_names[PERSECMON_CTX_MAX + 1] = {
 
 static const char *const group_names[PERSECMON_GROUP_MAX + 1] = {
 	[PERSECMON_GROUP_TEST]	= "test",
+	[PERSECMON_GROUP_VFS]	= "vfs",
+	[PERSECMON_GROUP_FILES]	= "files",
+	[PERSECMON_GROUP_PROC]	= "proc",
 };
 
 static const char *const attr_names[] = {
@@ -48,6 +56,10 @@ static const char *const attr_names[] = {
 	[PERSECMON_A_CPU_STATS]		= "CPU_STATS",
 	[PERSECMON_A_PAD]		= "PAD",
 	[PERSECMON_A_SESSION]		= "SESSION",
+	[PERSECMON_A_AGG_NAME]		= "AGG_NAME",
+	[PERSECMON_A_AGG_COLUMNS]	= "AGG_COLUMNS",
+	[PERSECMON_A_AGG_ROW]		= "AGG_ROW",
+	[PERSECMON_A_PROBE]		= "PROBE",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -18,7 +18,7 @@
 #include <linux/ioctl.h>
 
 #define PERSECMON_ABI_MAJOR		1
-#define PERSECMON_ABI_MINOR		0
+#define PERSECMON_ABI_MINOR		1
 
 #define PERSECMON_DEVICE_NAME		"persecmon"
 #define PERSECMON_DEVICE_PATH		"/dev/persecmon"
@@ -40,6 +40,11 @@ enum persecmon_record_type {
 	PERSECMON_REC_LOST	= 2,	/* records were dropped before this one */
 	PERSECMON_REC_CLOCK	= 3,	/* ties time_ns to wall-clock time */
 	PERSECMON_EV_TEST	= 16,	/* synthetic, from PERSECMON_CMD_TRIGGER */
+	PERSECMON_EV_EXEC	= 20,	/* group proc */
+	PERSECMON_EV_FORK	= 21,	/* group proc */
+	PERSECMON_EV_EXIT	= 22,	/* group proc */
+	PERSECMON_EV_OPEN	= 24,	/* group files */
+	PERSECMON_EV_VFS	= 28,	/* group vfs */
 	PERSECMON_REC_TYPE_MAX	= 63,
 };
 
@@ -82,6 +87,8 @@ struct persecmon_record {
 /* PERSECMON_REC_LOST: @lost records were dropped on this CPU for this
  * session since the previous loss record. Bit N of @type_mask is set if a
  * dropped record had type N. @total_lost is the running total.
+ * hdr.time_ns is when the loss was announced; the record with seq + 1
+ * follows immediately.
  */
 struct persecmon_lost_record {
 	struct persecmon_record hdr;
@@ -139,6 +146,101 @@ static inline __u64 persecmon_test_check(__u64 run_id, __u32 index,
 	return h;
 }
 
+#define PERSECMON_COMM_LEN		16
+
+/*
+ * Variable-length strings in events: @..._len bytes follow the fixed part,
+ * without a NUL; the record is zero-padded to a multiple of 8. A string
+ * that did not fit is cut and PERSECMON_RF_TRUNCATED set in hdr.flags.
+ */
+
+/*
+ * PERSECMON_EV_EXEC (sched_process_exec): the new image of hdr.tgid.
+ * data[] holds the filename (@filename_len bytes) then the arguments as
+ * NUL-separated strings (@args_len bytes, @argc of them before any cut).
+ */
+struct persecmon_exec_event {
+	struct persecmon_record hdr;
+	__u32 ppid;		/* tgid of the real parent */
+	__u32 old_pid;		/* pid before exec (differs for a thread) */
+	__u8 comm[PERSECMON_COMM_LEN];	/* after exec */
+	__u32 argc;
+	__u16 filename_len;
+	__u16 args_len;
+	__u8 data[];
+};
+
+/* PERSECMON_EV_FORK (sched_process_fork): hdr is the parent. */
+struct persecmon_fork_event {
+	struct persecmon_record hdr;
+	__u32 child_pid;
+	__u32 child_tgid;
+	__u8 comm[PERSECMON_COMM_LEN];
+	__u32 flags;		/* PERSECMON_FORK_THREAD */
+	__u32 reserved;
+};
+#define PERSECMON_FORK_THREAD		(1U << 0)
+
+/* PERSECMON_EV_EXIT (sched_process_exit): hdr is the exiting task. */
+struct persecmon_exit_event {
+	struct persecmon_record hdr;
+	__s32 exit_code;	/* as wait(2) encodes it */
+	__u32 flags;		/* PERSECMON_EXIT_GROUP_DEAD */
+	__u64 lifetime_ns;	/* since the task started */
+	__u8 comm[PERSECMON_COMM_LEN];
+};
+#define PERSECMON_EXIT_GROUP_DEAD	(1U << 0) /* last thread of its process */
+
+/*
+ * PERSECMON_EV_OPEN (open, openat, openat2, creat): the path as the caller
+ * gave it (@path_len bytes in path[]), the flags and mode, and the result.
+ */
+struct persecmon_open_event {
+	struct persecmon_record hdr;
+	__s32 ret;		/* fd, or -errno */
+	__s32 dfd;		/* AT_FDCWD (-100) for open() */
+	__u32 flags;		/* O_* */
+	__u32 mode;
+	__u8 comm[PERSECMON_COMM_LEN];
+	__u64 latency_ns;
+	__u16 path_len;
+	__u16 syscall;		/* enum persecmon_open_syscall */
+	__u32 reserved;
+	__u8 path[];
+};
+
+enum persecmon_open_syscall {
+	PERSECMON_OPEN_OPEN	= 0,
+	PERSECMON_OPEN_OPENAT	= 1,
+	PERSECMON_OPEN_OPENAT2	= 2,
+	PERSECMON_OPEN_CREAT	= 3,
+};
+
+/*
+ * PERSECMON_EV_VFS (vfs_read, vfs_write, vfs_open): the file as the
+ * kernel knows it cheaply (device, inode, dentry name in name[]); full
+ * paths are resolved in userspace from (dev, ino) when needed.
+ */
+struct persecmon_vfs_event {
+	struct persecmon_record hdr;
+	__u64 latency_ns;	/* entry to return; 0 for open */
+	__s64 ret;		/* bytes, or -errno */
+	__u64 count;		/* bytes asked for */
+	__u64 ino;
+	__u32 dev;		/* st_dev encoding: major << 20 | minor */
+	__u8 op;		/* enum persecmon_vfs_op */
+	__u8 reserved;
+	__u16 name_len;
+	__u8 comm[PERSECMON_COMM_LEN];
+	__u8 name[];
+};
+
+enum persecmon_vfs_op {
+	PERSECMON_VFS_READ	= 0,
+	PERSECMON_VFS_WRITE	= 1,
+	PERSECMON_VFS_OPEN	= 2,
+};
+
 /*
  * Shared memory.
  *
@@ -160,8 +262,11 @@ static inline __u64 persecmon_test_check(__u64 run_id, __u32 index,
  *   }
  *   store_release(&ctrl->tail, tail);
  * Records never wrap around the end of the data area; the writer fills
- * the end with a PAD record instead. The kernel treats ctrl->tail as a
- * hint it validates: a tail outside [consumed, head] is ignored. All other
+ * the end with a PAD record instead. A PAD record can be shorter than
+ * struct persecmon_record (as short as 8 bytes): only its size and type
+ * are meaningful. The kernel treats ctrl->tail as a
+ * hint it validates: a tail outside [consumed, head], or not on a record
+ * boundary, is ignored. All other
  * words of the control page are written by the kernel only.
  */
 struct persecmon_ring_ctrl {
@@ -224,6 +329,8 @@ enum persecmon_cmd {
 	PERSECMON_CMD_DISABLE,		/* GROUP [, SESSION_ID, SESSION_TOKEN] */
 	PERSECMON_CMD_SET_FILTER,	/* SESSION_*, FILTER_* */
 	PERSECMON_CMD_TRIGGER,		/* TRIGGER_* : synthetic test events */
+	PERSECMON_CMD_AGG_DUMP,		/* [AGG_NAME]: dump, one reply per table */
+	PERSECMON_CMD_AGG_RESET,	/* AGG_NAME: zero one aggregate table */
 	__PERSECMON_CMD_MAX,
 };
 #define PERSECMON_CMD_MAX (__PERSECMON_CMD_MAX - 1)
@@ -251,6 +358,10 @@ enum persecmon_attr {
 	PERSECMON_A_CPU_STATS,		/* nested, repeated: PERSECMON_A_CS_* */
 	PERSECMON_A_PAD,		/* alignment padding for u64 attrs */
 	PERSECMON_A_SESSION,		/* nested, repeated: PERSECMON_A_SS_* */
+	PERSECMON_A_AGG_NAME,		/* string: aggregate table, e.g. "vfsstat" */
+	PERSECMON_A_AGG_COLUMNS,	/* string: comma-separated column names */
+	PERSECMON_A_AGG_ROW,		/* nested, repeated: PERSECMON_A_AR_* */
+	PERSECMON_A_PROBE,		/* nested, repeated: PERSECMON_A_PR_* */
 	__PERSECMON_A_MAX,
 };
 #define PERSECMON_A_MAX (__PERSECMON_A_MAX - 1)
@@ -282,11 +393,45 @@ enum persecmon_session_attr {
 #define PERSECMON_A_SS_MAX (__PERSECMON_A_SS_MAX - 1)
 
 /*
+ * Nested in PERSECMON_A_AGG_ROW: one row of an aggregate table. VALUES is
+ * an array of __u64, one per column of PERSECMON_A_AGG_COLUMNS; for a log2
+ * histogram (columns "log2:UNIT") slot i counts values in [2^i, 2^(i+1)),
+ * slot 0 also counting 0.
+ */
+enum persecmon_agg_row_attr {
+	PERSECMON_A_AR_UNSPEC,
+	PERSECMON_A_AR_KEY,		/* string: "dev=vda op=read", "pid=1 comm=x" */
+	PERSECMON_A_AR_VALUES,		/* binary: __u64[] */
+	__PERSECMON_A_AR_MAX,
+};
+#define PERSECMON_A_AR_MAX (__PERSECMON_A_AR_MAX - 1)
+
+/* Nested in PERSECMON_A_PROBE (GET_STATUS): one probe of one group. */
+enum persecmon_probe_attr {
+	PERSECMON_A_PR_UNSPEC,
+	PERSECMON_A_PR_GROUP,		/* string */
+	PERSECMON_A_PR_NAME,		/* string: symbol or tracepoint */
+	PERSECMON_A_PR_MECHANISM,	/* string: kprobe, kretprobe, tracepoint, uprobe */
+	PERSECMON_A_PR_ATTACHED,	/* u32: 0/1 */
+	PERSECMON_A_PR_ERROR,		/* s32: -errno of the last attach */
+	PERSECMON_A_PR_HITS,		/* u64 */
+	PERSECMON_A_PR_MISSED,		/* u64: nmissed (recursion, no instance) */
+	PERSECMON_A_PR_PAD,
+	__PERSECMON_A_PR_MAX,
+};
+#define PERSECMON_A_PR_MAX (__PERSECMON_A_PR_MAX - 1)
+
+/*
  * Probe groups. A group is attached while the global set or any session
  * enables it. Names (PERSECMON_A_GROUP) are the lower-case suffixes.
  */
 enum persecmon_group {
 	PERSECMON_GROUP_TEST	= 0,	/* "test": synthetic events only */
+	PERSECMON_GROUP_VFS	= 1,	/* "vfs": vfs_read/vfs_write/vfs_open */
+	PERSECMON_GROUP_FILES	= 2,	/* "files": open/openat/openat2/creat */
+	PERSECMON_GROUP_BLOCK	= 3,	/* "block": block request latency */
+	PERSECMON_GROUP_PROC	= 4,	/* "proc": exec, fork, exit */
+	PERSECMON_GROUP_NET	= 5,	/* "net": TCP connect, state changes */
 	PERSECMON_GROUP_MAX	= 63,
 };
 

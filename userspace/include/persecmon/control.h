@@ -157,4 +157,44 @@ int pm_ext_ack_parse(const struct nlmsghdr *nlh, struct pm_ext_ack *ack);
 int pm_ctl_ack_error(const struct pm_ext_ack *ack, const char *what,
 		     struct nl_msg *request, struct pm_error *err);
 
+/*
+ * Aggregate tables (PERSECMON_CMD_AGG_DUMP). Each row has one value per
+ * column of @columns ("a,b,c"), or 64 log2 slots for "log2:UNIT".
+ */
+#define PM_AGG_NAME_MAX		64
+#define PM_AGG_COLUMNS_MAX	256
+
+struct pm_agg_row {
+	char key[PM_AGG_NAME_MAX];
+	uint64_t *values;
+	size_t nr_values;
+};
+
+struct pm_agg_table {
+	char name[PM_AGG_NAME_MAX];
+	char columns[PM_AGG_COLUMNS_MAX];
+	struct pm_agg_row *rows;
+	size_t nr_rows;
+};
+
+struct pm_agg_set {
+	struct pm_agg_table *tables;
+	size_t nr_tables;
+};
+
+/* @name NULL: every table. An unknown @name fails with ENOENT. */
+int pm_ctl_agg_dump(struct pm_ctl *c, const char *name,
+		    struct pm_agg_set *set, struct pm_error *err);
+int pm_ctl_agg_reset(struct pm_ctl *c, const char *name,
+		     struct pm_error *err);
+void pm_agg_set_free(struct pm_agg_set *set);
+const struct pm_agg_table *pm_agg_find(const struct pm_agg_set *set,
+				       const char *name);
+/* Index of @column in the table's columns, or -1. */
+int pm_agg_column(const struct pm_agg_table *t, const char *column);
+/* For the unit tests: request builder and reply parser (accumulates). */
+struct nl_msg *pm_ctl_msg_agg(int family, bool reset, const char *name);
+int pm_agg_parse(struct pm_agg_set *set, struct nlattr *attrs, int len,
+		 struct pm_error *err);
+
 #endif /* PERSECMON_CONTROL_H */

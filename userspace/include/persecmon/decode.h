@@ -82,6 +82,25 @@ void pm_decode_record(struct pm_out *o, const struct pm_decode_ctx *ctx,
 /* Only the type-specific fields of @rec, into the current container. */
 void pm_decode_details(struct pm_out *o, const struct persecmon_record *rec);
 
+/*
+ * The strings of a PERSECMON_EV_EXEC record (which passed pm_record_check),
+ * NUL-terminated: the filename and each argument found in the (possibly
+ * cut) argument area. argc is the kernel's count before any cut.
+ */
+#define PM_EXEC_DATA_MAX	(PERSECMON_RECORD_MAX + 1)
+#define PM_EXEC_ARGV_MAX	(PERSECMON_RECORD_MAX / 2 + 1)
+
+struct pm_exec_view {
+	char filename[PM_EXEC_DATA_MAX];
+	char args[PM_EXEC_DATA_MAX];
+	const char *argv[PM_EXEC_ARGV_MAX];
+	size_t nargs;		/* strings in argv[] */
+	uint32_t argc;
+	bool truncated;		/* PERSECMON_RF_TRUNCATED */
+};
+
+void pm_exec_view(const struct persecmon_record *rec, struct pm_exec_view *v);
+
 /* realtime_offset_ns from a PERSECMON_REC_CLOCK record. */
 void pm_decode_clock_update(struct pm_decode_ctx *ctx,
 			    const struct persecmon_record *rec);

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmark: uprobes on libc's malloc and free. The workload does
+# malloc(64) + free() pairs, one call of each per op. The floor is a
+# uprobe and a uretprobe on malloc and a uprobe on free (3 hits per op),
+# the probe set of a leak tracker; compared with bcc memleak (which
+# traces one PID, so the workload waits stopped until it attached),
+# bpftrace counting the same three probes, and PerSecMon's umem group.
+# vm-timeout: 1500
+set -uo pipefail
+# shellcheck source=bench/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+libc=$(ldd "$BENCH_BIN/mallocloop" | awk '$1 ~ /^libc\.so/ { print $3 }')
+[ -n "$libc" ] || { echo "cannot find the libc of mallocloop"; exit 1; }
+malloc_off=$(symoff "$libc" malloc) || exit 1
+free_off=$(symoff "$libc" free) || exit 1
+
+# Read by measure() in lib.sh.
+# shellcheck disable=SC2034
+bench_reps_in_process=1
+bench_begin malloc "one malloc(64) + one free() per op, libc $libc" \
+	mallocloop "${BENCH_MALLOC_OPS:-20000}"
+
+floor_measure floor-uprobes 3 "empty uprobe + uretprobe on malloc, uprobe on free" \
+	"uprobes=$libc:$malloc_off,$libc:$malloc_off:ret,$libc:$free_off"
+bench_ours umem floor-uprobes
+tool_measure_pid bcc-memleak floor-uprobes "bcc memleak -p PID (allocation stacks, outstanding allocations)" \
+	'^Attaching to pid' memleak-bpfcc -p '{PID}'
+tool_measure bpftrace-count floor-uprobes "bpftrace: count on uprobe malloc, uretprobe malloc, uprobe free" \
+	'^ready' bpftrace -e "uprobe:$libc:malloc { @m = count(); } uretprobe:$libc:malloc { @r = count(); } uprobe:$libc:free { @f = count(); } BEGIN { printf(\"ready\\n\"); }"
+measure_none
+bench_end

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Probe group table and reference counting.
+ *
+ * The global set (module parameter groups=, changed over netlink) holds one
+ * reference on each group it contains, and every session that enables a
+ * group holds one more. The first reference attaches the group's probes,
+ * the last one detaches them, so a group nobody asked for costs nothing.
+ * All state changes happen under pm_groups_lock in process context; the
+ * masks are also read locklessly by the status views.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "core/groups.h"
+
+#define PM_GROUPS_NR	(PERSECMON_GROUP_MAX + 1)
+
+static char *groups;
+module_param(groups, charp, 0444);
+MODULE_PARM_DESC(groups,
+		 "Comma-separated probe groups enabled globally at load (feed the in-kernel aggregates)");
+
+static DEFINE_MUTEX(pm_groups_lock);
+static const struct pm_group *pm_group_table[PM_GROUPS_NR];
+static unsigned int pm_group_refs[PM_GROUPS_NR];
+static u64 pm_global_mask;
+static u64 pm_attached_mask;
+
+int pm_group_register(unsigned int id, const struct pm_group *group)
+{
+	int ret = 0;
+
+	if (id >= PM_GROUPS_NR || !group->name || !group->attach ||
+	    !group->detach || strlen(group->name) >= PM_GROUP_NAME_MAX)
+		return -EINVAL;
+
+	mutex_lock(&pm_groups_lock);
+	if (pm_group_table[id])
+		ret = -EEXIST;
+	else
+		pm_group_table[id] = group;
+	mutex_unlock(&pm_groups_lock);
+	return ret;
+}
+
+void pm_group_unregister(unsigned int id)
+{
+	mutex_lock(&pm_groups_lock);
+	/* Every session and the global set let go before the probe exits. */
+	WARN_ON(pm_group_refs[id]);
+	pm_group_table[id] = NULL;
+	mutex_unlock(&pm_groups_lock);
+}
+
+int pm_group_lookup(const char *name)
+{
+	int ret = -ENOENT;
+	unsigned int id;
+
+	mutex_lock(&pm_groups_lock);
+	for (id = 0; id < PM_GROUPS_NR; id++) {
+		if (pm_group_table[id] &&
+		    !strcmp(pm_group_table[id]->name, name)) {
+			ret = id;
+			break;
+		}
+	}
+	mutex_unlock(&pm_groups_lock);
+	return ret;
+}
+
+/* Registered groups live until module exit, so the name may be kept. */
+const char *pm_group_name(unsigned int id)
+{
+	const struct pm_group *group = NULL;
+
+	if (id < PM_GROUPS_NR)
+		group = READ_ONCE(pm_group_table[id]);
+	return group ? group->name : "?";
+}
+
+static int pm_group_get_locked(unsigned int id)
+{
+	const struct pm_group *group;
+	int ret;
+
+	lockdep_assert_held(&pm_groups_lock);
+	group = id < PM_GROUPS_NR ? pm_group_table[id] : NULL;
+	if (!group)
+		return -ENOENT;
+	if (pm_group_refs[id] == 0) {
+		ret = group->attach();
+		if (ret) {
+			pr_warn("attaching group %s failed: %d\n",
+				group->name, ret);
+			return ret;
+		}
+		WRITE_ONCE(pm_attached_mask, pm_attached_mask | BIT_ULL(id));
+	}
+	pm_group_refs[id]++;
+	return 0;
+}
+
+static void pm_group_put_locked(unsigned int id)
+{
+	lockdep_assert_held(&pm_groups_lock);
+	if (WARN_ON(!pm_group_refs[id]))
+		return;
+	if (--pm_group_refs[id] == 0) {
+		pm_group_table[id]->detach();
+		WRITE_ONCE(pm_attached_mask, pm_attached_mask & ~BIT_ULL(id));
+	}
+}
+
+int pm_group_get(unsigned int id)
+{
+	int ret;
+
+	mutex_lock(&pm_groups_lock);
+	ret = pm_group_get_locked(id);
+	mutex_unlock(&pm_groups_lock);
+	return ret;
+}
+
+void pm_group_put(unsigned int id)
+{
+	mutex_lock(&pm_groups_lock);
+	pm_group_put_locked(id);
+	mutex_unlock(&pm_groups_lock);
+}
+
+bool pm_group_hold_attached(unsigned int id)
+{
+	bool held = false;
+
+	if (id >= PM_GROUPS_NR)
+		return false;
+	mutex_lock(&pm_groups_lock);
+	if (pm_group_refs[id]) {
+		pm_group_refs[id]++;
+		held = true;
+	}
+	mutex_unlock(&pm_groups_lock);
+	return held;
+}
+
+/* Enabling twice is not an error, and takes no second reference. */
+int pm_groups_global_enable(unsigned int id)
+{
+	int ret = 0;
+
+	if (id >= PM_GROUPS_NR)
+		return -ENOENT;
+	mutex_lock(&pm_groups_lock);
+	if (!(pm_global_mask & BIT_ULL(id))) {
+		ret = pm_group_get_locked(id);
+		if (!ret)
+			WRITE_ONCE(pm_global_mask, pm_global_mask | BIT_ULL(id));
+	}
+	mutex_unlock(&pm_groups_lock);
+	return ret;
+}
+
+void pm_groups_global_disable(unsigned int id)
+{
+	if (id >= PM_GROUPS_NR)
+		return;
+	mutex_lock(&pm_groups_lock);
+	if (pm_global_mask & BIT_ULL(id)) {
+		WRITE_ONCE(pm_global_mask, pm_global_mask & ~BIT_ULL(id));
+		pm_group_put_locked(id);
+	}
+	mutex_unlock(&pm_groups_lock);
+}
+
+u64 pm_groups_global(void)
+{
+	return READ_ONCE(pm_global_mask);
+}
+
+u64 pm_groups_attached(void)
+{
+	return READ_ONCE(pm_attached_mask);
+}
+
+static void pm_groups_disable_all(void)
+{
+	unsigned int id;
+
+	for (id = 0; id < PM_GROUPS_NR; id++)
+		pm_groups_global_disable(id);
+}
+
+int pm_groups_init(void)
+{
+	char *list, *cursor, *name;
+	int ret = 0, id;
+
+	if (!groups || !*groups)
+		return 0;
+	list = kstrdup(groups, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	cursor = list;
+	while ((name = strsep(&cursor, ",")) != NULL) {
+		name = strim(name);
+		if (!*name)
+			continue;
+		id = pm_group_lookup(name);
+		if (id < 0) {
+			pr_err("groups=: unknown group '%s'\n", name);
+			ret = -EINVAL;
+			break;
+		}
+		ret = pm_groups_global_enable(id);
+		if (ret) {
+			pr_err("groups=: cannot enable group '%s': %d\n",
+			       name, ret);
+			break;
+		}
+	}
+	kfree(list);
+	if (ret)
+		pm_groups_disable_all();
+	return ret;
+}
+
+void pm_groups_exit(void)
+{
+	pm_groups_disable_all();
+}
+
+void pm_groups_print_mask(struct seq_file *m, u64 mask)
+{
+	const char *sep = "";
+	unsigned int id;
+
+	if (!mask) {
+		seq_puts(m, "-");
+		return;
+	}
+	for (id = 0; id < PM_GROUPS_NR; id++) {
+		if (mask & BIT_ULL(id)) {
+			seq_printf(m, "%s%s", sep, pm_group_name(id));
+			sep = ",";
+		}
+	}
+}
+
+void pm_groups_show(struct seq_file *m)
+{
+	const struct pm_group *group;
+	unsigned int id;
+
+	mutex_lock(&pm_groups_lock);
+	for (id = 0; id < PM_GROUPS_NR; id++) {
+		group = pm_group_table[id];
+		if (!group)
+			continue;
+		seq_printf(m, "group %s refs %u global %d attached %d\n",
+			   group->name, pm_group_refs[id],
+			   !!(pm_global_mask & BIT_ULL(id)),
+			   !!(pm_attached_mask & BIT_ULL(id)));
+		if (group->show)
+			group->show(m);
+	}
+	mutex_unlock(&pm_groups_lock);
+}

@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink family "persecmon" (version 1): status and control.
+ *
+ * Every command has its own policy and resv_start_op is 0, so the kernel
+ * validates every message strictly: unknown or unexpected attributes,
+ * wrong sizes and out-of-range values are refused with an extended-ACK
+ * message before a handler runs. Each handler then requires CAP_PERFMON or
+ * CAP_SYS_ADMIN of the sending socket (not GENL_ADMIN_PERM, which means
+ * CAP_NET_ADMIN); checking there rather than in pre_doit avoids pre_doit's
+ * prototype, which differs between 6.1 and 6.12. Commands are serialized by the genetlink mutex
+ * (parallel_ops is false). The family exists in the initial network
+ * namespace only.
+ *
+ * TRIGGER is the test group's own command, so this file calls
+ * probes/test.h directly: the one place an interface knows a probe.
+ */
+#include <linux/capability.h>
+#include <linux/cpumask.h>
+#include <linux/module.h>
+#include <linux/stringify.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "core/agg.h"
+#include "core/groups.h"
+#include "core/session.h"
+#include "iface/genl.h"
+#include "probes/test.h"
+
+/* GET_STATUS takes no attributes: every entry is NLA_UNSPEC, refused. */
+static const struct nla_policy pm_status_policy[PERSECMON_A_MAX + 1];
+
+static const struct nla_policy pm_group_policy[PERSECMON_A_MAX + 1] = {
+	[PERSECMON_A_GROUP] = { .type = NLA_NUL_STRING,
+				.len = PM_GROUP_NAME_MAX - 1 },
+	[PERSECMON_A_SESSION_ID] = { .type = NLA_U32 },
+	[PERSECMON_A_SESSION_TOKEN] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy pm_filter_policy[PERSECMON_A_MAX + 1] = {
+	[PERSECMON_A_SESSION_ID] = { .type = NLA_U32 },
+	[PERSECMON_A_SESSION_TOKEN] = { .type = NLA_U64 },
+	[PERSECMON_A_FILTER_TGID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[PERSECMON_A_FILTER_CGROUP] = { .type = NLA_U64 },
+	[PERSECMON_A_FILTER_INCLUDE_SELF] = { .type = NLA_FLAG },
+};
+
+/* Not const: 6.1's nla_policy points at it through a non-const pointer. */
+static struct netlink_range_validation pm_trigger_count_range = {
+	.min = 1,
+	.max = PM_TEST_COUNT_MAX,
+};
+
+/* AGG_DUMP (name optional) and AGG_RESET (name required). */
+static const struct nla_policy pm_agg_policy[PERSECMON_A_MAX + 1] = {
+	[PERSECMON_A_AGG_NAME] = { .type = NLA_NUL_STRING,
+				   .len = PM_AGG_KEY_MAX - 1 },
+};
+
+static const struct nla_policy pm_trigger_policy[PERSECMON_A_MAX + 1] = {
+	[PERSECMON_A_TRIGGER_RUN_ID] = { .type = NLA_U64 },
+	[PERSECMON_A_TRIGGER_COUNT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &pm_trigger_count_range),
+	[PERSECMON_A_TRIGGER_CONTEXTS] =
+		NLA_POLICY_MASK(NLA_U32, PM_TEST_CONTEXTS_ALL),
+	[PERSECMON_A_TRIGGER_FILL] = NLA_POLICY_MAX(NLA_U32, PM_TEST_FILL_MAX),
+};
+
+static struct genl_family pm_genl_family;
+
+static bool pm_genl_capable(struct sk_buff *skb, struct genl_info *info)
+{
+	if (netlink_capable(skb, CAP_PERFMON) ||
+	    netlink_capable(skb, CAP_SYS_ADMIN))
+		return true;
+	GENL_SET_ERR_MSG(info, "persecmon needs CAP_PERFMON or CAP_SYS_ADMIN");
+	return false;
+}
+
+/* GET_STATUS */
+
+static int pm_status_probe_size(void *arg, const struct pm_probe_summary *ps)
+{
+	size_t *size = arg;
+
+	*size += nla_total_size(0) +
+		 nla_total_size(strlen(ps->group) + 1) +
+		 nla_total_size(strlen(ps->name) + 1) +
+		 nla_total_size(strlen(ps->mechanism) + 1) +
+		 2 * nla_total_size(sizeof(u32)) +
+		 2 * nla_total_size_64bit(sizeof(u64));
+	return 0;
+}
+
+static size_t pm_status_size(void)
+{
+	size_t cpu_nest = nla_total_size(0) + nla_total_size(sizeof(u32)) +
+			  4 * nla_total_size_64bit(sizeof(u64));
+	size_t session_nest = nla_total_size(0) +
+			      2 * nla_total_size(sizeof(u32)) +
+			      3 * nla_total_size_64bit(sizeof(u64));
+
+	size_t probes = 0;
+
+	pm_probes_for_each(pm_status_probe_size, &probes);
+	return 4 * nla_total_size(sizeof(u32)) +
+	       nla_total_size(sizeof(PERSECMON_VERSION)) +
+	       3 * nla_total_size_64bit(sizeof(u64)) +
+	       num_possible_cpus() * cpu_nest +
+	       pm_sessions_max() * session_nest + probes;
+}
+
+static int pm_status_put_probe(void *arg, const struct pm_probe_summary *ps)
+{
+	struct sk_buff *msg = arg;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(msg, PERSECMON_A_PROBE);
+	if (!nest ||
+	    nla_put_string(msg, PERSECMON_A_PR_GROUP, ps->group) ||
+	    nla_put_string(msg, PERSECMON_A_PR_NAME, ps->name) ||
+	    nla_put_string(msg, PERSECMON_A_PR_MECHANISM, ps->mechanism) ||
+	    nla_put_u32(msg, PERSECMON_A_PR_ATTACHED, ps->attached) ||
+	    nla_put_s32(msg, PERSECMON_A_PR_ERROR, ps->error) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_PR_HITS, ps->hits,
+			      PERSECMON_A_PR_PAD) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_PR_MISSED, ps->missed,
+			      PERSECMON_A_PR_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int pm_status_put_session(void *arg,
+				 const struct pm_session_summary *ss)
+{
+	struct sk_buff *msg = arg;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(msg, PERSECMON_A_SESSION);
+	if (!nest ||
+	    nla_put_u32(msg, PERSECMON_A_SS_ID, ss->id) ||
+	    nla_put_u32(msg, PERSECMON_A_SS_OWNER_TGID, ss->owner_tgid) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_SS_GROUPS, ss->groups,
+			      PERSECMON_A_SS_PAD) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_SS_PRODUCED,
+			      ss->counts.produced, PERSECMON_A_SS_PAD) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_SS_DROPPED,
+			      ss->counts.dropped, PERSECMON_A_SS_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int pm_status_put_cpu(struct sk_buff *msg, unsigned int cpu)
+{
+	struct pm_counts counts;
+	struct nlattr *nest;
+
+	pm_sessions_cpu_counts(cpu, &counts);
+	nest = nla_nest_start(msg, PERSECMON_A_CPU_STATS);
+	if (!nest ||
+	    nla_put_u32(msg, PERSECMON_A_CS_CPU, cpu) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_CS_PRODUCED, counts.produced,
+			      PERSECMON_A_CS_PAD) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_CS_WRITTEN, counts.written,
+			      PERSECMON_A_CS_PAD) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_CS_DROPPED, counts.dropped,
+			      PERSECMON_A_CS_PAD) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_CS_CONSUMED, counts.consumed,
+			      PERSECMON_A_CS_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int pm_status_fill(struct sk_buff *msg)
+{
+	unsigned int cpu;
+	int ret;
+
+	if (nla_put_u32(msg, PERSECMON_A_ABI_MAJOR, PERSECMON_ABI_MAJOR) ||
+	    nla_put_u32(msg, PERSECMON_A_ABI_MINOR, PERSECMON_ABI_MINOR) ||
+	    nla_put_string(msg, PERSECMON_A_MODULE_VERSION, PERSECMON_VERSION) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_DATA_SIZE,
+			      pm_session_data_size(), PERSECMON_A_PAD) ||
+	    nla_put_u32(msg, PERSECMON_A_SESSIONS, pm_sessions_open()) ||
+	    nla_put_u32(msg, PERSECMON_A_MAX_SESSIONS, pm_sessions_max()) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_GROUPS_GLOBAL,
+			      pm_groups_global(), PERSECMON_A_PAD) ||
+	    nla_put_u64_64bit(msg, PERSECMON_A_GROUPS_ATTACHED,
+			      pm_groups_attached(), PERSECMON_A_PAD))
+		return -EMSGSIZE;
+	for_each_possible_cpu(cpu) {
+		ret = pm_status_put_cpu(msg, cpu);
+		if (ret)
+			return ret;
+	}
+	ret = pm_sessions_for_each(pm_status_put_session, msg);
+	if (ret)
+		return ret;
+	return pm_probes_for_each(pm_status_put_probe, msg);
+}
+
+static int pm_genl_get_status(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (!pm_genl_capable(skb, info))
+		return -EPERM;
+	msg = genlmsg_new(pm_status_size(), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &pm_genl_family, 0,
+				PERSECMON_CMD_GET_STATUS);
+	if (!hdr) {
+		ret = -EMSGSIZE;
+		goto err;
+	}
+	ret = pm_status_fill(msg);
+	if (ret) {
+		GENL_SET_ERR_MSG(info, "status does not fit in one message");
+		goto err;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+err:
+	nlmsg_free(msg);
+	return ret;
+}
+
+/* Session naming, shared by ENABLE, DISABLE and SET_FILTER. */
+
+struct pm_session_ref {
+	bool named;
+	u32 id;
+	u64 token;
+};
+
+static int pm_genl_session_ref(struct genl_info *info,
+			       struct pm_session_ref *ref)
+{
+	struct nlattr *id = info->attrs[PERSECMON_A_SESSION_ID];
+	struct nlattr *token = info->attrs[PERSECMON_A_SESSION_TOKEN];
+
+	ref->named = id || token;
+	if (!ref->named)
+		return 0;
+	if (!id || !token) {
+		NL_SET_ERR_MSG_ATTR(info->extack, id ?: token,
+				    "SESSION_ID and SESSION_TOKEN go together");
+		return -EINVAL;
+	}
+	ref->id = nla_get_u32(id);
+	ref->token = nla_get_u64(token);
+	return 0;
+}
+
+static int pm_genl_session_error(struct genl_info *info, int err)
+{
+	switch (err) {
+	case -ENOENT:
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[PERSECMON_A_SESSION_ID],
+				    "no such session");
+		break;
+	case -EPERM:
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[PERSECMON_A_SESSION_TOKEN],
+				    "wrong token for this session");
+		break;
+	}
+	return err;
+}
+
+/* ENABLE, DISABLE */
+
+static int pm_genl_set_group(struct sk_buff *skb, struct genl_info *info,
+			     bool on)
+{
+	struct pm_session_ref ref;
+	struct nlattr *name;
+	int group, ret;
+
+	if (!pm_genl_capable(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, PERSECMON_A_GROUP)) {
+		GENL_SET_ERR_MSG(info, "GROUP attribute missing");
+		return -EINVAL;
+	}
+	name = info->attrs[PERSECMON_A_GROUP];
+	group = pm_group_lookup(nla_data(name));
+	if (group < 0) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name, "unknown group");
+		return group;
+	}
+	ret = pm_genl_session_ref(info, &ref);
+	if (ret)
+		return ret;
+
+	if (!ref.named) {
+		if (!on) {
+			pm_groups_global_disable(group);
+			return 0;
+		}
+		ret = pm_groups_global_enable(group);
+	} else {
+		ret = pm_session_set_group(ref.id, ref.token, group, on);
+		if (ret == -ENOENT || ret == -EPERM)
+			return pm_genl_session_error(info, ret);
+	}
+	if (ret)
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "attaching the group's probes failed");
+	return ret;
+}
+
+static int pm_genl_enable(struct sk_buff *skb, struct genl_info *info)
+{
+	return pm_genl_set_group(skb, info, true);
+}
+
+static int pm_genl_disable(struct sk_buff *skb, struct genl_info *info)
+{
+	return pm_genl_set_group(skb, info, false);
+}
+
+/* SET_FILTER: replaces the session's whole filter. */
+
+static int pm_genl_set_filter(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pm_filter_spec spec = {};
+	struct pm_session_ref ref;
+	struct nlattr *nla;
+	int rem, ret;
+
+	if (!pm_genl_capable(skb, info))
+		return -EPERM;
+	ret = pm_genl_session_ref(info, &ref);
+	if (ret)
+		return ret;
+	if (!ref.named) {
+		GENL_SET_ERR_MSG(info,
+				 "SET_FILTER needs SESSION_ID and SESSION_TOKEN");
+		return -EINVAL;
+	}
+	/* FILTER_TGID repeats; attrs[] only holds the last one. */
+	nla_for_each_attr(nla, genlmsg_data(info->genlhdr),
+			  genlmsg_len(info->genlhdr), rem) {
+		if (nla_type(nla) != PERSECMON_A_FILTER_TGID)
+			continue;
+		if (spec.nr_tgids == PM_FILTER_TGIDS_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, nla,
+					    "too many FILTER_TGID attributes (limit "
+					    __stringify(PM_FILTER_TGIDS_MAX) ")");
+			return -E2BIG;
+		}
+		spec.tgids[spec.nr_tgids++] = nla_get_u32(nla);
+	}
+	if (info->attrs[PERSECMON_A_FILTER_CGROUP])
+		spec.cgroup_id =
+			nla_get_u64(info->attrs[PERSECMON_A_FILTER_CGROUP]);
+	spec.include_self =
+		nla_get_flag(info->attrs[PERSECMON_A_FILTER_INCLUDE_SELF]);
+
+	ret = pm_session_set_filter(ref.id, ref.token, &spec);
+	return pm_genl_session_error(info, ret);
+}
+
+/* TRIGGER */
+
+static int pm_genl_trigger(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pm_test_trigger_args args = {};
+	struct nlattr *contexts;
+
+	if (!pm_genl_capable(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, PERSECMON_A_TRIGGER_COUNT) ||
+	    GENL_REQ_ATTR_CHECK(info, PERSECMON_A_TRIGGER_CONTEXTS)) {
+		GENL_SET_ERR_MSG(info,
+				 "TRIGGER needs TRIGGER_COUNT and TRIGGER_CONTEXTS");
+		return -EINVAL;
+	}
+	contexts = info->attrs[PERSECMON_A_TRIGGER_CONTEXTS];
+	args.contexts = nla_get_u32(contexts);
+	if (!args.contexts) {
+		NL_SET_ERR_MSG_ATTR(info->extack, contexts,
+				    "no context selected");
+		return -EINVAL;
+	}
+	args.count = nla_get_u32(info->attrs[PERSECMON_A_TRIGGER_COUNT]);
+	if (info->attrs[PERSECMON_A_TRIGGER_RUN_ID])
+		args.run_id =
+			nla_get_u64(info->attrs[PERSECMON_A_TRIGGER_RUN_ID]);
+	if (info->attrs[PERSECMON_A_TRIGGER_FILL])
+		args.fill = nla_get_u32(info->attrs[PERSECMON_A_TRIGGER_FILL]);
+	return pm_test_trigger(&args, info->extack);
+}
+
+/*
+ * AGG_DUMP: one reply per table, each carrying AGG_NAME, AGG_COLUMNS and
+ * its rows. A table too large for one message continues in the next one,
+ * which repeats AGG_NAME and AGG_COLUMNS. The request's ACK ends the dump.
+ */
+
+struct pm_agg_dump {
+	struct genl_info *info;
+	struct pm_agg_table *table;
+	struct sk_buff *msg;
+	void *hdr;
+	unsigned int tables;
+};
+
+static int pm_agg_dump_start(struct pm_agg_dump *d)
+{
+	d->msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!d->msg)
+		return -ENOMEM;
+	d->hdr = genlmsg_put_reply(d->msg, d->info, &pm_genl_family, 0,
+				   PERSECMON_CMD_AGG_DUMP);
+	if (!d->hdr ||
+	    nla_put_string(d->msg, PERSECMON_A_AGG_NAME, d->table->name) ||
+	    nla_put_string(d->msg, PERSECMON_A_AGG_COLUMNS,
+			   d->table->columns)) {
+		nlmsg_free(d->msg);
+		d->msg = NULL;
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int pm_agg_dump_flush(struct pm_agg_dump *d)
+{
+	struct sk_buff *msg = d->msg;
+
+	d->msg = NULL;
+	genlmsg_end(msg, d->hdr);
+	return genlmsg_reply(msg, d->info);
+}
+
+static int pm_agg_dump_put_row(struct sk_buff *msg, const char *key,
+			       const u64 *values, unsigned int nr_values)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(msg, PERSECMON_A_AGG_ROW);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_string(msg, PERSECMON_A_AR_KEY, key) ||
+	    nla_put(msg, PERSECMON_A_AR_VALUES, nr_values * sizeof(u64),
+		    values)) {
+		nla_nest_cancel(msg, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int pm_agg_dump_row(void *arg, const char *key, const u64 *values,
+			   unsigned int nr_values)
+{
+	struct pm_agg_dump *d = arg;
+	int ret;
+
+	if (!pm_agg_dump_put_row(d->msg, key, values, nr_values))
+		return 0;
+	/* Full: send what we have and continue the table in a new message. */
+	ret = pm_agg_dump_flush(d);
+	if (!ret)
+		ret = pm_agg_dump_start(d);
+	if (!ret)
+		ret = pm_agg_dump_put_row(d->msg, key, values, nr_values);
+	return ret;
+}
+
+static int pm_agg_dump_table(void *arg, struct pm_agg_table *table)
+{
+	struct pm_agg_dump *d = arg;
+	int ret;
+
+	d->table = table;
+	d->tables++;
+	ret = pm_agg_dump_start(d);
+	if (!ret)
+		ret = table->rows(pm_agg_dump_row, d);
+	if (ret) {
+		nlmsg_free(d->msg);
+		d->msg = NULL;
+		return ret;
+	}
+	return pm_agg_dump_flush(d);
+}
+
+static int pm_genl_agg_dump(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *name = info->attrs[PERSECMON_A_AGG_NAME];
+	struct pm_agg_dump d = { .info = info };
+	int ret;
+
+	if (!pm_genl_capable(skb, info))
+		return -EPERM;
+	ret = pm_agg_tables_for_each(name ? nla_data(name) : NULL,
+				     pm_agg_dump_table, &d);
+	if (ret) {
+		GENL_SET_ERR_MSG(info, "sending the aggregate tables failed");
+		return ret;
+	}
+	if (name && !d.tables) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "no aggregate table of that name");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* AGG_RESET */
+
+static int pm_genl_agg_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *name = info->attrs[PERSECMON_A_AGG_NAME];
+	int ret;
+
+	if (!pm_genl_capable(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, PERSECMON_A_AGG_NAME)) {
+		GENL_SET_ERR_MSG(info, "AGG_RESET needs AGG_NAME");
+		return -EINVAL;
+	}
+	ret = pm_agg_table_reset(nla_data(name));
+	if (ret)
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "no aggregate table of that name");
+	return ret;
+}
+
+static const struct genl_ops pm_genl_ops[] = {
+	{
+		.cmd = PERSECMON_CMD_GET_STATUS,
+		.doit = pm_genl_get_status,
+		.policy = pm_status_policy,
+		.maxattr = PERSECMON_A_MAX,
+	},
+	{
+		.cmd = PERSECMON_CMD_ENABLE,
+		.doit = pm_genl_enable,
+		.policy = pm_group_policy,
+		.maxattr = PERSECMON_A_MAX,
+	},
+	{
+		.cmd = PERSECMON_CMD_DISABLE,
+		.doit = pm_genl_disable,
+		.policy = pm_group_policy,
+		.maxattr = PERSECMON_A_MAX,
+	},
+	{
+		.cmd = PERSECMON_CMD_SET_FILTER,
+		.doit = pm_genl_set_filter,
+		.policy = pm_filter_policy,
+		.maxattr = PERSECMON_A_MAX,
+	},
+	{
+		.cmd = PERSECMON_CMD_TRIGGER,
+		.doit = pm_genl_trigger,
+		.policy = pm_trigger_policy,
+		.maxattr = PERSECMON_A_MAX,
+	},
+	{
+		.cmd = PERSECMON_CMD_AGG_DUMP,
+		.doit = pm_genl_agg_dump,
+		.policy = pm_agg_policy,
+		.maxattr = PERSECMON_A_MAX,
+	},
+	{
+		.cmd = PERSECMON_CMD_AGG_RESET,
+		.doit = pm_genl_agg_reset,
+		.policy = pm_agg_policy,
+		.maxattr = PERSECMON_A_MAX,
+	},
+};
+
+static struct genl_family pm_genl_family __ro_after_init = {
+	.name = PERSECMON_GENL_NAME,
+	.version = PERSECMON_GENL_VERSION,
+	.module = THIS_MODULE,
+	.ops = pm_genl_ops,
+	.n_ops = ARRAY_SIZE(pm_genl_ops),
+	/* .resv_start_op = 0: strict validation for every command */
+};
+
+int pm_genl_init(void)
+{
+	return genl_register_family(&pm_genl_family);
+}
+
+void pm_genl_exit(void)
+{
+	genl_unregister_family(&pm_genl_family);
+}

@@ -1,0 +1,191 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest side of run-vm.sh: PID 1 after the initramfs switched to the
+# overlay of the host's root. Runs each test script named in run.conf with
+# a timeout and judges it: its exit code (0 pass, 1 fail, 4 skip), any new
+# kernel splat in dmesg while it ran, the module left loaded, and (on the
+# debug kernel) kmemleak reports from the module. Results go to the
+# writable results share; run-vm.sh turns them into TAP.
+#
+# Results share layout (build/vm-results/<release>/ on the host):
+#   run.conf          written by the host: what to run
+#   progress          "<phase> <test> <budget-seconds>" lines for the host's watchdog
+#   tests/T.out       the test's output
+#   tests/T.dmesg     the kernel log while it ran
+#   tests/T.bad       the lines of it that fail a test
+#   tests/T.kmemleak  the leak check after T (debug kernel)
+#   tests/T.verdict   "pass", "fail" or "skip REASON"
+#   tests/T.diag      evidence lines for a failure
+#   tests/T.d/        files the test left in $PM_ARTIFACTS
+#   dmesg.txt         the whole kernel log at the end
+#
+# Every exec costs ~0.1 s under emulation, so the runner sticks to bash
+# builtins and the static busybox where it can.
+set -uo pipefail
+
+results=/run/persecmon-vm
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8 TERM=dumb
+
+# PM_TOP, PM_KERNEL, PM_SLOW and the arrays PM_TESTS, PM_TIMEOUTS.
+# shellcheck source=/dev/null
+. "$results/run.conf"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$PM_TOP/tests/vm/lib.sh"
+
+power_off() {
+	sync
+	busybox umount "$results" 2>/dev/null
+	busybox poweroff -f 2>/dev/null
+	echo o >/proc/sysrq-trigger
+	sleep 60
+}
+
+progress() {
+	echo "$*" >>"$results/progress"
+}
+
+# One busybox for all of it: a fresh boot has none of these mounted.
+mount_guest_filesystems() {
+	busybox sh -c '
+		mkdir -p /dev/pts /dev/shm /run/lock
+		mount -t debugfs -o mode=0700 debugfs /sys/kernel/debug
+		mount -t tracefs -o mode=0700 tracefs /sys/kernel/tracing
+		mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+		mount -t bpf -o mode=0700 bpf /sys/fs/bpf
+		mount -t devpts -o gid=5,mode=620,ptmxmode=0666 devpts /dev/pts
+		mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+		ln -sfn /proc/self/fd /dev/fd
+		ln -sfn /proc/self/fd/0 /dev/stdin
+		ln -sfn /proc/self/fd/1 /dev/stdout
+		ln -sfn /proc/self/fd/2 /dev/stderr
+		hostname persecmon-vm
+		ip link set lo up
+	'
+}
+
+# run_test FILE BUDGET: run one test and write its verdict and evidence.
+run_test() {
+	local file=$1 budget=$2 rc=0 verdict=pass reason="" started=$SECONDS
+	local t=${1##*/}
+	t=${t%.sh}
+	local out=$results/tests/$t.out slice=$results/tests/$t.dmesg
+	local bad=$results/tests/$t.bad diag=$results/tests/$t.diag
+	local ranges=/tmp/persecmon-leak-ranges.$t
+	local marker="persecmon-vm: begin $t $EPOCHREALTIME" line first
+	: >"$diag"
+
+	echo "$marker" >/dev/kmsg
+	progress "run $t $((budget + 15))"
+	(
+		cd "$PM_TOP" || exit 1
+		export PM_ARTIFACTS=$results/tests/$t.d PM_SLOW PM_KMEMLEAK_DEFER=1 \
+			PM_LEAK_RANGES=$ranges
+		exec timeout -k 10 "$budget" bash "$file" </dev/null
+	) >"$out" 2>&1 || rc=$?
+
+	progress "check $t $((60 * PM_SLOW))"
+	case $rc in
+	0) ;;
+	4)
+		verdict=skip
+		while IFS= read -r line; do
+			[[ $line != "SKIP: "* ]] || reason=${line#SKIP: }
+		done <"$out"
+		[ -n "$reason" ] || reason="exit 4 without a reason"
+		;;
+	124 | 137)
+		verdict=fail
+		echo "timed out after ${budget}s (exit $rc)" >>"$diag"
+		;;
+	*)
+		verdict=fail
+		echo "exit code $rc" >>"$diag"
+		;;
+	esac
+
+	if module_loaded; then
+		verdict=fail
+		echo "$PM_MODULE is still loaded after the test (a test unloads what it loads)" >>"$diag"
+		[ ! -e "$PM_KMEMLEAK" ] || PM_LEAK_RANGES=$ranges record_module_ranges >>"$diag" 2>&1
+		if rmmod "$PM_MODULE" >>"$diag" 2>&1; then
+			echo "the runner removed it with rmmod" >>"$diag"
+		else
+			echo "rmmod failed too: later tests run with it loaded" >>"$diag"
+		fi
+	fi
+
+	if [ -s "$ranges" ]; then
+		if ! PM_LEAK_RANGES=$ranges kmemleak_check >"$results/tests/$t.kmemleak" 2>&1; then
+			verdict=fail
+			cat "$results/tests/$t.kmemleak" >>"$diag"
+		fi
+	fi
+
+	echo "persecmon-vm: end $t" >/dev/kmsg
+	# The kernel log from the marker on, and its bad lines.
+	dmesg >/tmp/persecmon-vm.dmesg
+	if ! awk -v m="$marker" -v slice="$slice" -v bad="$bad" -v re="$PM_DMESG_BAD" '
+		found { print >slice; if ($0 ~ re) print >bad }
+		!found && index($0, m) { found = 1; print >slice }
+		END { if (!found) exit 1 }
+	' /tmp/persecmon-vm.dmesg; then
+		verdict=fail
+		echo "the test's start marker is gone from the kernel log (overflowed?)" >>"$diag"
+		cp /tmp/persecmon-vm.dmesg "$slice"
+		dmesg_bad <"$slice" >"$bad"
+	fi
+	if [ -s "$bad" ]; then
+		verdict=fail
+		first=$(<"$bad")
+		first=${first%%$'\n'*}
+		{
+			echo "kernel log while the test ran has bad lines:"
+			head -15 "$bad"
+			echo "--- kernel log from the first one:"
+			grep -A24 -m1 -F -- "$first" "$slice"
+		} >>"$diag"
+	fi
+
+	# A test that failed itself explains why at the end of its output; for
+	# one failed by the runner, its last steps show what it was doing.
+	if [ "$verdict" = fail ] && [ -s "$out" ]; then
+		local lines=10
+		[ "$rc" -eq 0 ] || lines=40
+		{
+			echo "--- test output (last $lines lines):"
+			tail -n "$lines" "$out"
+		} >>"$diag"
+	fi
+	if [ "$verdict" = skip ]; then
+		echo "skip $reason" >"$results/tests/$t.verdict"
+	else
+		echo "$verdict" >"$results/tests/$t.verdict"
+	fi
+	progress "done $t $verdict $((SECONDS - started))"
+}
+
+mount_guest_filesystems
+# Lets the host's watchdog dump blocked tasks and CPUs (sysrq w, l) on a hang.
+echo 1 >/proc/sys/kernel/sysrq
+# Real addresses for root in /proc/kallsyms, module sections and kmemleak
+# reports; everyone else still sees none.
+echo 1 >/proc/sys/kernel/kptr_restrict
+dirs=()
+for file in "${PM_TESTS[@]}"; do
+	file=${file##*/}
+	dirs+=("$results/tests/${file%.sh}.d")
+done
+busybox mkdir -p "${dirs[@]}"
+read -r uptime _ </proc/uptime
+progress "booted $PM_KERNEL $uptime"
+
+for i in "${!PM_TESTS[@]}"; do
+	run_test "${PM_TESTS[$i]}" "${PM_TIMEOUTS[$i]}"
+done
+
+dmesg >"$results/dmesg.txt"
+read -r uptime _ </proc/uptime
+progress "finished $uptime"
+power_off

@@ -1,0 +1,280 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the in-guest test scripts (tests/vm/tNN-*.sh) and the guest
+# runner. Source it first:
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# A test prints its evidence to stdout/stderr as it goes (the runner keeps
+# it and quotes it on failure) and exits 0 = pass, 1 = fail, 4 = skip.
+# The assert_* helpers, fail and skip exit for the test; nothing returns
+# after a failed check.
+
+PM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PM_BUILD=$PM_TOP/build
+read -r PM_KVER </proc/sys/kernel/osrelease
+# The host builds the module for every kernel into build/modules/<release>/.
+PM_KO=${PM_KO:-$PM_BUILD/modules/$PM_KVER/persecmon.ko}
+PM_BIN=$PM_BUILD/bin
+PM_MODULE=persecmon
+PM_SYSFS=/sys/module/$PM_MODULE
+# For the tests:
+# shellcheck disable=SC2034
+PM_DEV=/dev/persecmon
+# shellcheck disable=SC2034
+PM_DEBUGFS=/sys/kernel/debug/persecmon
+PM_KMEMLEAK=/sys/kernel/debug/kmemleak
+# How many times slower than a Debian kernel this guest runs (the debug
+# kernel: KASAN + lockdep under emulation). Size loops and waits with it.
+PM_SLOW=${PM_SLOW:-1}
+# Where a test may leave extra files; the runner points it into the results
+# share so they come back to the host.
+PM_ARTIFACTS=${PM_ARTIFACTS:-/tmp}
+# Section ranges of every module instance unloaded since the last leak
+# check, one "name start end ko" line each (hex, 16 digits).
+PM_LEAK_RANGES=${PM_LEAK_RANGES:-/tmp/persecmon-leak-ranges}
+# Set by the runner: leave the kmemleak scan (about 15 s on the debug
+# kernel) to the runner, which does it once after the test for every
+# module instance the test unloaded. Standalone, every unload checks.
+PM_KMEMLEAK_DEFER=${PM_KMEMLEAK_DEFER:-0}
+PATH=$PM_BIN:$PATH
+
+# dmesg lines that fail any test they appear during (the runner checks
+# after every test; t00-boot-clean checks the whole boot log). Lockdep,
+# RCU and KASAN/UBSAN reports all carry one of these too.
+PM_DMESG_BAD='WARNING:|BUG:|kernel BUG at|Oops|KASAN|UBSAN|possible recursive locking|circular locking|suspicious RCU|sleeping function called from invalid context|refcount_t|list_add corruption|list_del corruption|general protection fault|Call Trace|Kernel panic|detected stall|blocked for more than'
+
+info() {
+	echo "$*"
+}
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# The reason is the TAP SKIP directive. Only for what this kernel or guest
+# cannot do, never for a check that merely failed.
+skip() {
+	echo "SKIP: $*"
+	exit 4
+}
+
+# run CMD...: show the command and its output (and how long it took, when
+# that was seconds); return its status.
+run() {
+	local rc=0 started=$SECONDS
+	echo "+ $*"
+	"$@" 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || echo "  (exit $rc)"
+	[ $((SECONDS - started)) -lt 2 ] || echo "  (took $((SECONDS - started)) s)"
+	return "$rc"
+}
+
+assert_cmd() {
+	run "$@" || fail "command failed: $*"
+}
+
+assert_fails() {
+	if run "$@"; then
+		fail "command succeeded but must fail: $*"
+	fi
+}
+
+assert_eq() {
+	local expected=$1 actual=$2 what=$3
+	[ "$expected" = "$actual" ] || fail "$what: expected '$expected', got '$actual'"
+	echo "ok: $what = '$actual'"
+}
+
+assert_exists() {
+	[ -e "$1" ] || fail "${2:-$1} does not exist: $1"
+	echo "ok: exists: $1"
+}
+
+assert_absent() {
+	if [ -e "$1" ]; then
+		ls -ld "$1" 2>&1
+		fail "${2:-$1} still exists: $1"
+	fi
+	echo "ok: absent: $1"
+}
+
+# assert_mode PATH crw-------: the file type and permission string of ls -l.
+assert_mode() {
+	local mode
+	[ -e "$1" ] || fail "$1 does not exist"
+	mode=$(stat -c %A "$1")
+	[ "$mode" = "$2" ] || { ls -l "$1"; fail "$1 has mode $mode, expected $2"; }
+	echo "ok: $1 mode $mode"
+}
+
+# assert_grep REGEX FILE: FILE has a line matching the extended REGEX.
+assert_grep() {
+	grep -Eq -- "$1" "$2" || { echo "--- $2:"; head -50 "$2"; fail "no line matching /$1/ in $2"; }
+	echo "ok: $2 matches /$1/"
+}
+
+module_loaded() {
+	[ -e "$PM_SYSFS" ]
+}
+
+debug_kernel() {
+	[ -e "$PM_KMEMLEAK" ]
+}
+
+# load_module [PARAM=VALUE...]: insmod the module built for this kernel.
+# shellcheck disable=SC2120
+load_module() {
+	local out
+	[ -f "$PM_KO" ] || fail "no module for $PM_KVER: $PM_KO (build it on the host: make modules)"
+	! module_loaded || fail "$PM_MODULE is already loaded before load_module"
+	if [ -e "$PM_KMEMLEAK" ]; then
+		# Forget leaks reported so far, so that only this instance counts.
+		echo clear >"$PM_KMEMLEAK" || fail "cannot clear kmemleak"
+	fi
+	echo "+ insmod $PM_KO $*"
+	out=$(insmod "$PM_KO" "$@" 2>&1) || { echo "$out"; dmesg | tail -20; fail "insmod failed"; }
+	[ -z "$out" ] || echo "$out"
+	module_loaded || fail "insmod succeeded but $PM_SYSFS is missing"
+}
+
+# unload_module: rmmod, check it is gone, and (where kmemleak exists) check
+# that the instance leaked nothing.
+unload_module() {
+	local out
+	module_loaded || fail "unload_module: $PM_MODULE is not loaded"
+	if [ -e "$PM_KMEMLEAK" ]; then
+		record_module_ranges || fail "cannot record the module's sections for the kmemleak check"
+	fi
+	echo "+ rmmod $PM_MODULE"
+	out=$(rmmod "$PM_MODULE" 2>&1) || {
+		echo "$out"
+		echo "refcnt: $(cat "$PM_SYSFS/refcnt" 2>&1)"
+		ls "$PM_SYSFS/holders" 2>&1
+		fail "rmmod failed"
+	}
+	[ -z "$out" ] || echo "$out"
+	! module_loaded || fail "rmmod succeeded but $PM_SYSFS is still there"
+	if [ -e "$PM_KMEMLEAK" ] && [ "$PM_KMEMLEAK_DEFER" != 1 ]; then
+		kmemleak_check || fail "kmemleak found leaks from $PM_MODULE"
+	fi
+}
+
+# Size of each section of a .ko, "name size-hex" lines; cached, as every
+# exec costs seconds on the debug kernel.
+ko_section_sizes() {
+	local cache=/tmp/persecmon-sections.${1//\//_}
+	if [ ! -s "$cache" ] || [ "$1" -nt "$cache" ]; then
+		readelf -SW "$1" | sed -nE 's/^ *\[ *[0-9]+\] +//p' |
+			awk '$1 ~ /^\./ && $5 ~ /^[0-9a-f]+$/ { print $1, $5 }' >"$cache"
+	fi
+	echo "$(<"$cache")"
+}
+
+# Record the address range of every section of the loaded module while the
+# addresses are still known: after rmmod, kmemleak backtraces only show raw
+# addresses, which are ours if they fall in one of these ranges. Starts come
+# from sysfs, sizes from the .ko's section headers.
+# shellcheck disable=SC2120
+record_module_ranges() {
+	local ko=${1:-$PM_KO} name start size end n=0
+	local -A sizes=()
+	[ -f "$ko" ] || { echo "record_module_ranges: no $ko" >&2; return 1; }
+	while read -r name size; do
+		sizes[$name]=$size
+	done < <(ko_section_sizes "$ko")
+	for f in "$PM_SYSFS"/sections/.* "$PM_SYSFS"/sections/*; do
+		[ -f "$f" ] || continue
+		name=${f##*/}
+		size=${sizes[$name]:-}
+		if [ -z "$size" ] || [ "$((16#$size))" -eq 0 ]; then
+			continue
+		fi
+		read -r start <"$f"
+		start=${start#0x}
+		[ "$((16#$start))" -ne 0 ] || { echo "record_module_ranges: $f reads as 0 (kptr_restrict?)" >&2; return 1; }
+		end=$(printf '%016x' "$((16#$start + 16#$size))")
+		printf '%s %016x %s %s\n' "$name" "$((16#$start))" "$end" "$ko" >>"$PM_LEAK_RANGES"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || { echo "record_module_ranges: no sections recorded" >&2; return 1; }
+	printf '%(%s)T\n' -1 >"$PM_LEAK_RANGES.unloaded"
+}
+
+# kmemleak_ours REPORT RANGES: the objects of a kmemleak report with a
+# backtrace frame inside one of the recorded ranges, each marked.
+kmemleak_ours() {
+	# Backtrace frames read "[<ffffffffc0123456>] sym+0x1/0x2" up to 6.x and
+	# "sym+0x1/0x2 [mod]" or, unresolvable as ours are after the unload,
+	# "0xffffffffc0123456" since; addresses compare as 16-digit strings.
+	awk -v ranges="$2" '
+		BEGIN {
+			while ((getline line <ranges) > 0) {
+				split(line, f, " ")
+				n++; name[n] = f[1]; lo[n] = "x" f[2]; hi[n] = "x" f[3]
+			}
+		}
+		function flush() {
+			if (hit) printf "%s", obj
+			obj = ""; hit = 0; trace = 0
+		}
+		/^unreferenced object/ { flush() }
+		{
+			obj = obj $0 "\n"
+			if ($0 ~ /backtrace/) { trace = 1; next }
+			if (!trace) next
+			rest = $0
+			mark = ""
+			while (match(rest, /(\[<|0x)[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]/)) {
+				a = "x" substr(rest, RSTART + 2, 16)
+				rest = substr(rest, RSTART + RLENGTH)
+				for (i = 1; i <= n; i++)
+					if (a >= lo[i] && a < hi[i])
+						mark = "    ^ in persecmon " name[i] "\n"
+			}
+			if (mark != "") { obj = obj mark; hit = 1 }
+		}
+		END { flush() }
+	' "$1"
+}
+
+# kmemleak_check: after the module instances recorded in PM_LEAK_RANGES are
+# gone, scan and fail (printing each leak) if any unreferenced object was
+# allocated from code inside one of their ranges.
+kmemleak_check() {
+	local since now wait report leaks
+	[ -s "$PM_LEAK_RANGES" ] || return 0
+	[ -e "$PM_KMEMLEAK" ] || { rm -f "$PM_LEAK_RANGES"; return 0; }
+	# kmemleak prints backtraces with %pK: hashed unless kptr_restrict is 1
+	# (root, with CAP_SYSLOG, then sees the real addresses).
+	local restrict
+	read -r restrict </proc/sys/kernel/kptr_restrict
+	[ "$restrict" = 1 ] || echo 1 >/proc/sys/kernel/kptr_restrict ||
+		{ echo "kmemleak: cannot set kptr_restrict to 1"; return 1; }
+	# kmemleak ignores objects younger than 5 s.
+	since=0
+	[ ! -f "$PM_LEAK_RANGES.unloaded" ] || read -r since <"$PM_LEAK_RANGES.unloaded"
+	printf -v now '%(%s)T' -1
+	wait=$((since + 6 - now))
+	[ "$wait" -le 0 ] || sleep "$wait"
+	# An object is only reported once its contents were stable across two scans.
+	echo scan >"$PM_KMEMLEAK" || { echo "kmemleak: scan failed (disabled?)"; return 1; }
+	echo scan >"$PM_KMEMLEAK" || { echo "kmemleak: scan failed (disabled?)"; return 1; }
+	report=/tmp/persecmon-kmemleak.report
+	echo "$(<"$PM_KMEMLEAK")" >"$report"
+	leaks=$(kmemleak_ours "$report" "$PM_LEAK_RANGES")
+	rm -f "$report" "$PM_LEAK_RANGES" "$PM_LEAK_RANGES.unloaded"
+	if [ -n "$leaks" ]; then
+		echo "kmemleak: objects allocated by persecmon and never freed:"
+		echo "$leaks"
+		return 1
+	fi
+	echo "kmemleak: no leaks from persecmon"
+}
+
+# dmesg_bad: the lines of stdin that fail a test.
+dmesg_bad() {
+	grep -aE -- "$PM_DMESG_BAD" || true
+}

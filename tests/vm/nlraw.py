@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Hand-made generic netlink messages for the persecmon family.
+
+Our tools use libnl and only ever send well-formed requests; this sends
+what they never would, to check the kernel's side of the contract:
+
+  nlraw.py expect-eperm   every command fails with EPERM (run unprivileged)
+  nlraw.py malformed      malformed requests fail with an errno (and an
+                          extended-ACK message where the kernel has one);
+                          afterwards a well-formed request still works
+"""
+import errno
+import os
+import socket
+import struct
+import sys
+
+NETLINK_GENERIC = 16
+SOL_NETLINK = 270
+NETLINK_EXT_ACK = 11
+NLM_F_REQUEST, NLM_F_ACK = 1, 4
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 0x10, 3
+CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
+NLMSGERR_ATTR_MSG = 1
+
+# From include/uapi/linux/persecmon.h (checked against the header below).
+CMD = {"GET_STATUS": 1, "ENABLE": 2, "DISABLE": 3, "SET_FILTER": 4,
+       "TRIGGER": 5}
+A = {"GROUP": 9, "SESSION_ID": 10, "SESSION_TOKEN": 11, "FILTER_TGID": 12,
+     "TRIGGER_RUN_ID": 15, "TRIGGER_COUNT": 16, "TRIGGER_CONTEXTS": 17,
+     "TRIGGER_FILL": 18}
+
+
+def check_header_constants():
+    """Fail loudly if this file and the ABI header disagree."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    hdr = open(os.path.join(here, "../../include/uapi/linux/persecmon.h")).read()
+    for table, prefix, first in ((CMD, "PERSECMON_CMD_", "UNSPEC"),
+                                 (A, "PERSECMON_A_", "UNSPEC")):
+        start = hdr.index(prefix + first + ",")
+        names = []
+        for line in hdr[start:].splitlines():
+            line = line.strip()
+            if line.startswith("__" + prefix):
+                break
+            if line.startswith(prefix):
+                names.append(line.split(",")[0].split()[0][len(prefix):])
+        for name, value in table.items():
+            assert names.index(name) == value, (prefix + name, names.index(name))
+
+
+def attr(atype, payload):
+    a = struct.pack("=HH", 4 + len(payload), atype) + payload
+    return a + b"\0" * (-len(a) % 4)
+
+
+def u32(atype, v):
+    return attr(atype, struct.pack("=I", v))
+
+
+def u64(atype, v):
+    return attr(atype, struct.pack("=Q", v))
+
+
+def string(atype, s):
+    return attr(atype, s.encode() + b"\0")
+
+
+class Genl:
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+        self.sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+        self.sock.bind((0, 0))
+        self.seq = 1
+
+    def send_raw(self, family, cmd, payload=b"", version=1, reserved=0,
+                 length=None):
+        body = struct.pack("=BBH", cmd, version, reserved) + payload
+        n = 16 + len(body) if length is None else length
+        self.seq += 1
+        msg = struct.pack("=IHHII", n, family, NLM_F_REQUEST | NLM_F_ACK,
+                          self.seq, 0) + body
+        self.sock.send(msg)
+        return self.replies()
+
+    def replies(self):
+        """(errno, extack message, data messages) of the reply to the last request."""
+        data = []
+        while True:
+            buf = self.sock.recv(65536)
+            off = 0
+            while off + 16 <= len(buf):
+                ln, typ, flags, seq, _ = struct.unpack_from("=IHHII", buf, off)
+                if ln < 16:
+                    raise SystemExit("malformed reply from the kernel")
+                msg = buf[off:off + ln]
+                off += (ln + 3) & ~3
+                if seq != self.seq:
+                    continue
+                if typ == NLMSG_ERROR:
+                    err = -struct.unpack_from("=i", msg, 16)[0]
+                    return err, self.extack(msg), data
+                if typ == NLMSG_DONE:
+                    return 0, None, data
+                data.append(msg)
+
+    @staticmethod
+    def extack(msg):
+        # After the error code: the request's nlmsghdr, and all of it unless
+        # NLM_F_CAPPED (0x100); then the TLVs if NLM_F_ACK_TLVS (0x200).
+        flags = struct.unpack_from("=H", msg, 6)[0]
+        if not flags & 0x200:
+            return None
+        inner_len = struct.unpack_from("=I", msg, 20)[0]
+        off = 20 + (16 if flags & 0x100 else ((inner_len + 3) & ~3))
+        while off + 4 <= len(msg):
+            ln, typ = struct.unpack_from("=HH", msg, off)
+            if ln < 4:
+                break
+            if typ == NLMSGERR_ATTR_MSG:
+                return msg[off + 4:off + ln].split(b"\0")[0].decode()
+            off += (ln + 3) & ~3
+        return None
+
+    def family(self, name):
+        err, _, data = self.send_raw(GENL_ID_CTRL, CTRL_CMD_GETFAMILY,
+                                     string(CTRL_ATTR_FAMILY_NAME, name))
+        if err:
+            raise SystemExit("family %s: %s" % (name, os.strerror(err)))
+        for msg in data:
+            off = 20
+            while off + 4 <= len(msg):
+                ln, typ = struct.unpack_from("=HH", msg, off)
+                if typ == CTRL_ATTR_FAMILY_ID:
+                    return struct.unpack_from("=H", msg, off + 4)[0]
+                off += (ln + 3) & ~3
+        raise SystemExit("no family id in the reply")
+
+
+def expect_eperm(g, fam):
+    requests = {
+        "GET_STATUS": b"",
+        "ENABLE": string(A["GROUP"], "test"),
+        "DISABLE": string(A["GROUP"], "test"),
+        "SET_FILTER": u32(A["SESSION_ID"], 1) + u64(A["SESSION_TOKEN"], 0),
+        "TRIGGER": u32(A["TRIGGER_COUNT"], 1) + u32(A["TRIGGER_CONTEXTS"], 1),
+    }
+    bad = 0
+    for name, payload in requests.items():
+        err, msg, _ = g.send_raw(fam, CMD[name], payload)
+        print("%-10s -> %s (%s)" % (name, errno.errorcode.get(err, err), msg))
+        if err != errno.EPERM:
+            bad += 1
+    return bad
+
+
+def malformed(g, fam):
+    trig = u32(A["TRIGGER_CONTEXTS"], 1)
+    cases = [
+        ("unknown command", 99, b"", {}),
+        ("ENABLE without GROUP", CMD["ENABLE"], b"", {}),
+        ("ENABLE of an unknown group", CMD["ENABLE"], string(A["GROUP"], "nosuchgroup"), {}),
+        ("GROUP not NUL-terminated", CMD["ENABLE"], attr(A["GROUP"], b"test"), {}),
+        ("GROUP of 300 bytes", CMD["ENABLE"], string(A["GROUP"], "x" * 300), {}),
+        ("u32 attribute of 2 bytes", CMD["TRIGGER"],
+         attr(A["TRIGGER_COUNT"], b"\1\0") + trig, {}),
+        ("attribute type beyond the policy", CMD["GET_STATUS"], u32(250, 1), {}),
+        ("attribute longer than the message", CMD["GET_STATUS"],
+         struct.pack("=HH", 64, A["GROUP"]) + b"test", {}),
+        ("reserved header field set", CMD["GET_STATUS"], b"", {"reserved": 1}),
+        ("message shorter than the genl header", CMD["GET_STATUS"], b"", {"length": 18}),
+        ("TRIGGER count 0", CMD["TRIGGER"], u32(A["TRIGGER_COUNT"], 0) + trig, {}),
+        ("TRIGGER without contexts", CMD["TRIGGER"], u32(A["TRIGGER_COUNT"], 1), {}),
+        ("TRIGGER fill beyond a record", CMD["TRIGGER"],
+         u32(A["TRIGGER_COUNT"], 1) + trig + u32(A["TRIGGER_FILL"], 1 << 20), {}),
+        ("SET_FILTER of a session that does not exist", CMD["SET_FILTER"],
+         u32(A["SESSION_ID"], 0x7fffffff) + u64(A["SESSION_TOKEN"], 1), {}),
+        ("SET_FILTER without a session", CMD["SET_FILTER"], u32(A["FILTER_TGID"], 1), {}),
+    ]
+    bad = 0
+    for what, cmd, payload, kw in cases:
+        err, msg, _ = g.send_raw(fam, cmd, payload, **kw)
+        verdict = "ok" if err else "ACCEPTED"
+        print("%-45s -> %-12s %s  %s" % (what, errno.errorcode.get(err, err),
+                                         verdict, msg or ""))
+        if not err:
+            bad += 1
+    err, msg, data = g.send_raw(fam, CMD["GET_STATUS"])
+    print("%-45s -> %s, %d reply message(s)" % ("well-formed GET_STATUS afterwards",
+                                                 errno.errorcode.get(err, err), len(data)))
+    if err or not data:
+        bad += 1
+    return bad
+
+
+def main():
+    check_header_constants()
+    g = Genl()
+    fam = g.family("persecmon")
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode == "expect-eperm":
+        bad = expect_eperm(g, fam)
+    elif mode == "malformed":
+        bad = malformed(g, fam)
+    else:
+        raise SystemExit(__doc__)
+    print("%d unexpected result(s)" % bad)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,364 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one kernel under qemu (TCG) and run in-guest test scripts in it.
+#
+#   run-vm.sh KERNEL [TEST...]
+#
+# KERNEL  a release with /boot/vmlinuz-<release> (e.g. 6.1.0-56-amd64), or
+#         "debug" for the prebuilt debug kernel in $PERSECMON_DEBUG_KERNEL_DIR
+#         (default: ../shared/kernels next to the repo).
+# TEST    t01-load-unload.sh, t01-load-unload, load-unload, a glob such as
+#         't0*', or the path of a test script anywhere on the host.
+#         Default: every tests/vm/t[0-9]*.sh in order. t00-boot-clean always
+#         runs first: a splat from the environment would switch lockdep off
+#         and hide ours.
+#
+# The guest sees the host's root read-only over 9p under a tmpfs overlay,
+# so it runs the host's userland and this repo's build/ (the module from
+# build/modules/<release>/persecmon.ko, tools from build/bin/). Results land
+# in build/vm-results/<release>/ (console.log is the kernel console); TAP
+# goes to stdout, one line per test naming the kernel. Exit status: 0 when
+# every test passed or skipped, 1 otherwise, 2 for a usage or setup error.
+#
+# Environment:
+#   PERSECMON_DEBUG_KERNEL_DIR  where the debug kernel lives
+#   PERSECMON_VM_MEM            guest memory (default 2G)
+#   PERSECMON_VM_CPUS           guest CPUs (default 2)
+#   PERSECMON_VM_SLOW           time scale for the debug kernel (default 6):
+#                               test budgets and the watchdog are multiplied
+#   PERSECMON_VM_APPEND         extra kernel command line
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=$top/build
+
+die() {
+	echo "run-vm: $*" >&2
+	exit 2
+}
+
+usage() {
+	sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+[ $# -ge 1 ] || usage
+case $1 in -h | --help) usage ;; esac
+kernel=$1
+shift
+
+for tool in qemu-system-x86_64 cpio timeout flock; do
+	command -v "$tool" >/dev/null || die "$tool not found (tests/install-deps.sh installs it)"
+done
+
+debug_dir=${PERSECMON_DEBUG_KERNEL_DIR:-$top/../shared/kernels}
+slow=1
+if [ "$kernel" != debug ] && [ -f "/boot/vmlinuz-$kernel" ]; then
+	rel=$kernel
+	image=/boot/vmlinuz-$rel
+	config=/boot/config-$rel
+else
+	if [ "$kernel" = debug ]; then
+		image=$(find "$debug_dir" -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort | head -1 || true)
+	else
+		image=$debug_dir/vmlinuz-$kernel
+	fi
+	if [ -z "$image" ] || [ ! -f "$image" ]; then
+		die "no kernel image for '$kernel' (/boot/vmlinuz-$kernel, $debug_dir/vmlinuz-*)"
+	fi
+	rel=${image##*/vmlinuz-}
+	config=$debug_dir/config-$rel
+	slow=${PERSECMON_VM_SLOW:-6}
+fi
+label="[$rel]"
+
+# Test selection.
+tests=()
+add_test() {
+	local f
+	f=$(readlink -f "$1")
+	for t in "${tests[@]}"; do [ "$t" != "$f" ] || return 0; done
+	tests+=("$f")
+}
+resolve_test() {
+	local arg=$1 f found=0
+	if [[ $arg == */* ]]; then
+		[ -f "$arg" ] || die "no test script $arg"
+		add_test "$arg"
+		return
+	fi
+	shopt -s nullglob
+	# The argument may be a glob: its expansions are wanted unquoted.
+	# shellcheck disable=SC2231
+	for f in "$here"/$arg "$here"/$arg.sh "$here"/$arg-*.sh "$here"/t[0-9]*-$arg.sh; do
+		if [ ! -f "$f" ] || [[ ${f##*/} != t[0-9]*.sh ]]; then
+			continue
+		fi
+		add_test "$f"
+		found=1
+	done
+	shopt -u nullglob
+	[ "$found" = 1 ] || die "no test matches '$arg' in $here"
+}
+add_test "$here/t00-boot-clean.sh"
+if [ $# -eq 0 ]; then
+	set -- 't[0-9]*.sh'
+fi
+for arg; do resolve_test "$arg"; done
+
+# Per-test budget: "# vm-timeout: SECONDS" in the script's head, else 120 s,
+# scaled for slow kernels.
+timeouts=()
+for t in "${tests[@]}"; do
+	s=$(sed -n '1,30s/^# vm-timeout: *\([0-9]\+\).*/\1/p' "$t" | head -1)
+	timeouts+=($((${s:-120} * slow)))
+done
+
+res=$build/vm-results/$rel
+run=$build/vm/$rel
+mkdir -p "$run"
+# One run per kernel and tree at a time: they would share these directories.
+exec 9>"$run/lock"
+if ! flock -n 9; then
+	echo "# $label waiting for another run on this kernel to finish" >&2
+	flock 9
+fi
+case $res in "$build"/vm-results/?*) rm -rf "$res" ;; esac
+mkdir -p "$res/tests"
+
+# A kernel with a PVH entry boots straight from its uncompressed ELF image,
+# which saves the ~5 s its decompressor takes under emulation. The image is
+# extracted once per bzImage version into build/vm/<release>/.
+uncompressed_image() {
+	local magic tool off stamp
+	grep -q '^CONFIG_PVH=y' "$config" 2>/dev/null || return 1
+	stamp="$image $(stat -c '%s %Y' "$image")"
+	if [ -f "$run/vmlinux" ] && [ "$(cat "$run/vmlinux.stamp" 2>/dev/null)" = "$stamp" ]; then
+		return 0
+	fi
+	for magic in '\xfd7zXZ\x00:xz' '\x28\xb5\x2f\xfd:zstd' '\x1f\x8b\x08:gzip'; do
+		tool=${magic##*:}
+		off=$(LC_ALL=C grep -obUaP "${magic%:*}" "$image" | head -1 | cut -d: -f1)
+		[ -n "$off" ] || continue
+		# The payload is followed by other data; the tools complain about
+		# it after writing the whole kernel, so judge by the result.
+		tail -c +$((off + 1)) "$image" | "$tool" -dcq >"$run/vmlinux.tmp" 2>/dev/null || true
+		if readelf -n "$run/vmlinux.tmp" 2>/dev/null | grep -q 'Xen.*0x00000012\|PHYS32_ENTRY'; then
+			mv "$run/vmlinux.tmp" "$run/vmlinux"
+			echo "$stamp" >"$run/vmlinux.stamp"
+			return 0
+		fi
+	done
+	rm -f "$run/vmlinux.tmp"
+	return 1
+}
+boot_image=$image
+if uncompressed_image; then
+	boot_image=$run/vmlinux
+fi
+
+"$here/mkinitramfs.sh" "$rel" "$config" "$run/initramfs.cpio" ||
+	die "cannot build the initramfs for $rel"
+
+{
+	printf 'PM_TOP=%q\n' "$top"
+	printf 'PM_KERNEL=%q\n' "$rel"
+	printf 'PM_SLOW=%q\n' "$slow"
+	printf 'PM_TESTS=('
+	printf ' %q' "${tests[@]}"
+	printf ' )\nPM_TIMEOUTS=('
+	printf ' %q' "${timeouts[@]}"
+	printf ' )\n'
+} >"$res/run.conf"
+
+monitor=$run/monitor
+rm -f "$monitor.in" "$monitor.out"
+mkfifo "$monitor.in" "$monitor.out"
+
+# no_timer_check: a slow (loaded) emulated CPU fails the boot-time check
+# that timer interrupts arrive, and the kernel panics. The RCU stall timeout
+# is raised so that only a real stall, not a host busy with other work,
+# reaches the log.
+cmdline="console=ttyS0,115200 rdinit=/init panic=-1 log_buf_len=16M no_timer_check"
+cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=60 ${PERSECMON_VM_APPEND:-}"
+# shellcheck disable=SC2054 # the commas are qemu's
+qemu_args=(
+	-machine q35 -accel tcg -cpu max
+	-smp "${PERSECMON_VM_CPUS:-2}" -m "${PERSECMON_VM_MEM:-2G}"
+	-nodefaults -display none -no-reboot
+	-kernel "$boot_image" -initrd "$run/initramfs.cpio" -append "$cmdline"
+	-serial "file:$res/console.log"
+	-monitor "pipe:$monitor"
+	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
+	-fsdev "local,id=results,path=$res,security_model=none,multidevs=remap"
+	-device virtio-9p-pci,fsdev=results,mount_tag=results
+)
+
+qemu_pid=
+cleanup() {
+	if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+		kill "$qemu_pid" 2>/dev/null || true
+	fi
+	if [ -n "${drain_pid:-}" ]; then
+		kill "$drain_pid" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+monitor_cmd() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 2 bash -c 'printf "%s\n" "$1" >"$2"' _ "$1" "$monitor.in" || true
+}
+
+echo "# $label booting $boot_image" >&2
+printf -v started "%(%s)T" -1
+qemu-system-x86_64 "${qemu_args[@]}" >"$run/qemu.log" 2>&1 &
+qemu_pid=$!
+# Keep the monitor's output pipe drained so qemu never blocks on it.
+cat "$monitor.out" >"$run/monitor.log" &
+drain_pid=$!
+
+# Watchdog: every phase the guest announces has a budget; no progress in
+# time (or the whole run over its total budget) means the guest hung.
+total_budget=$((60 + 60 * slow))
+for b in "${timeouts[@]}"; do total_budget=$((total_budget + b + 15 + 60 * slow)); done
+# Generous: the debug kernel needs minutes to boot on a busy machine, and
+# only a guest that really hangs waits this out.
+boot_budget=$((60 + 60 * slow))
+deadline=$((started + boot_budget))
+hard_deadline=$((started + total_budget))
+seen=0
+current=
+phase=boot
+last_progress=$started
+hung=
+while kill -0 "$qemu_pid" 2>/dev/null; do
+	sleep 1
+	printf -v now "%(%s)T" -1
+	if [ -f "$res/progress" ]; then
+		n=$(wc -l <"$res/progress")
+		if [ "$n" -ne "$seen" ]; then
+			seen=$n
+			last_progress=$now
+			read -r phase name budget _ < <(tail -1 "$res/progress")
+			case $phase in
+			run | check)
+				current=$name
+				deadline=$((now + budget + 20))
+				;;
+			*) deadline=$((now + 60 * slow)) ;;
+			esac
+		fi
+	fi
+	if [ "$now" -ge "$deadline" ] || [ "$now" -ge "$hard_deadline" ]; then
+		hung="no progress for $((now - last_progress))s in phase '$phase${current:+ $current}'"
+		[ "$now" -lt "$hard_deadline" ] || hung="the whole run exceeded its ${total_budget}s budget"
+		echo "# $label guest hung: $hung; dumping tasks and killing qemu" >&2
+		echo "persecmon-vm host: guest hung, sending sysrq w and l" >>"$run/qemu.log"
+		monitor_cmd "sendkey alt-sysrq-w"
+		sleep $((2 * slow))
+		monitor_cmd "sendkey alt-sysrq-l"
+		sleep $((2 * slow))
+		monitor_cmd quit
+		for _ in 1 2 3 4 5; do
+			kill -0 "$qemu_pid" 2>/dev/null || break
+			sleep 1
+		done
+		kill -9 "$qemu_pid" 2>/dev/null || true
+		break
+	fi
+done
+qemu_rc=0
+wait "$qemu_pid" || qemu_rc=$?
+qemu_pid=
+kill "$drain_pid" 2>/dev/null || true
+wait "$drain_pid" 2>/dev/null || true
+drain_pid=
+printf -v ended "%(%s)T" -1
+
+# TAP. From here on a missing file or a failed grep only means less
+# evidence, never an aborted report.
+set +e
+printable() {
+	tr -d '\r' | sed 's/[^[:print:]\t]//g'
+}
+diag() {
+	printable | sed 's/^/# /'
+}
+# console_tail [TEST]: the end of the kernel console, from TEST's start on
+# when it got that far.
+console_tail() {
+	local from=
+	[ -z "${1:-}" ] || from=$(grep -n -m1 -F "persecmon-vm: begin $1 " "$res/console.log" 2>/dev/null | cut -d: -f1)
+	echo "kernel console, last 40 lines${1:+ since $1 started} ($res/console.log):"
+	tail -n "+${from:-1}" "$res/console.log" 2>/dev/null | tail -n 40
+}
+
+echo "TAP version 13"
+echo "1..${#tests[@]}"
+failed=0
+died_in=
+booted=$(grep -m1 '^booted ' "$res/progress" 2>/dev/null | awk '{ print $3 }' || true)
+for i in "${!tests[@]}"; do
+	t=$(basename "${tests[$i]}" .sh)
+	name=$t
+	[[ $t =~ ^t[0-9]+-(.+)$ ]] && name=${BASH_REMATCH[1]}
+	num=$((i + 1))
+	verdict=$(cat "$res/tests/$t.verdict" 2>/dev/null || true)
+	case $verdict in
+	pass) echo "ok $num - $label $name" ;;
+	skip*) echo "ok $num - $label $name # SKIP ${verdict#skip }" ;;
+	fail)
+		echo "not ok $num - $label $name"
+		diag <"$res/tests/$t.diag"
+		echo "# full output: $res/tests/$t.out"
+		failed=$((failed + 1))
+		;;
+	*)
+		failed=$((failed + 1))
+		if [ -n "$died_in" ] && [ -z "$booted" ]; then
+			echo "not ok $num - $label $name # not run: the guest never reached the test runner"
+			continue
+		elif [ -n "$died_in" ]; then
+			echo "not ok $num - $label $name # not run: the guest died during $died_in"
+			continue
+		fi
+		died_in=$t
+		if [ -z "$booted" ]; then
+			echo "not ok $num - $label $name # the guest never reached the test runner"
+			{
+				cat "$res/initramfs-error" 2>/dev/null
+				echo "qemu exit status $qemu_rc"
+				tail -n 5 "$run/qemu.log"
+				console_tail
+			} | diag
+		else
+			if [ -n "$hung" ]; then
+				echo "not ok $num - $label $name # the guest hung: $hung"
+			else
+				echo "not ok $num - $label $name # the guest died (qemu exit status $qemu_rc)"
+			fi
+			{
+				[ "$current" != "$t" ] || [ ! -s "$res/tests/$t.out" ] || {
+					echo "test output so far, last 20 lines:"
+					tail -n 20 "$res/tests/$t.out"
+				}
+				console_tail "$t"
+			} | diag
+		fi
+		;;
+	esac
+done
+
+timing="boot ${booted:-?}s"
+if [ -f "$res/progress" ]; then
+	while read -r phase name _ secs; do
+		[ "$phase" = "done" ] && timing="$timing, $name ${secs}s"
+	done <"$res/progress"
+fi
+echo "# $label timing: $timing, wall $((ended - started))s"
+[ "$failed" -eq 0 ]

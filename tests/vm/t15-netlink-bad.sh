@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Malformed generic netlink requests (unknown commands and attributes,
+# wrong sizes, unterminated strings, bad ranges, a truncated header, a
+# session that does not exist) each get an errno, never a crash or a
+# silent success, and the family keeps answering well-formed requests.
+# vm-timeout: 120
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+load_module
+assert_cmd python3 "$(dirname "$0")/nlraw.py" malformed
+assert_cmd persecmon status
+unload_module

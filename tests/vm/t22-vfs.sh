@@ -1,0 +1,184 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The "vfs" group: a workload with known numbers (one open and N reads of
+# exactly B bytes of one file, one creating open and M writes of exactly C
+# bytes to another, one open of a file whose name is longer than the 64
+# bytes an event keeps) must show up exactly, for the workload's pid, in
+# persecmon-read -g vfs --json (op, bytes, inode, device, name, truncation);
+# the global aggregates (vfsstat, vfs_latency) must count at least the
+# workload with the group enabled only globally, without one ring write;
+# persecmon vfsstat must report at least the workload; the debugfs tables
+# and probes file must be readable; AGG_RESET must zero the tables.
+# vm-timeout: 600
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/datapath-lib.sh"
+
+N=$(pm_scaled 500)
+M=$(pm_scaled 300)
+B=4096
+C=1000
+load_module
+# /run is a tmpfs: stat(2) there reports the inode's own st_dev and
+# st_ino (the overlay root would report the overlay's).
+dir=$(mktemp -d /run/pm-vfs.XXXXXX)
+head -c $((N * B)) /dev/urandom >"$dir/data"
+long=$(printf 'L%.0s' $(seq 1 100))
+: >"$dir/$long"
+workload=$PM_ARTIFACTS/vfs-workload.py
+manifest=$PM_ARTIFACTS/vfs-manifest.json
+cat >"$workload" <<'PY'
+# Known reads and writes; writes what it did to a manifest.
+import json, os, sys
+
+d, n, b, m, c, long, manifest = sys.argv[1:8]
+n, b, m, c = int(n), int(b), int(m), int(c)
+rfd = os.open(f"{d}/data", os.O_RDONLY)
+for _ in range(n):
+    assert len(os.read(rfd, b)) == b
+wfd = os.open(f"{d}/out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+buf = b"x" * c
+for _ in range(m):
+    assert os.write(wfd, buf) == c
+lfd = os.open(f"{d}/{long}", os.O_RDONLY)
+files = {}
+for name, fd in (("data", rfd), ("out", wfd), (long, lfd)):
+    st = os.fstat(fd)
+    files[name] = {"ino": st.st_ino, "dev": st.st_dev}
+    os.close(fd)
+json.dump({"pid": os.getpid(), "files": files}, open(manifest, "w"))
+PY
+
+run_workload() {
+	assert_cmd python3 "$workload" "$dir" "$N" "$B" "$M" "$C" "$long" "$manifest"
+	cat "$manifest"
+	echo
+}
+
+# "all READ WRITE OPEN READ_BYTES WRITE_BYTES" from debugfs.
+vfsstat_row() {
+	awk '$1 == "all" { print $2, $3, $4, $5, $6 }' "$PM_DEBUGFS/vfsstat"
+}
+
+produced_total() {
+	awk '$1 == "cpu" { n += $6 } END { print n + 0 }' "$PM_DEBUGFS/status"
+}
+
+info "=== the tables and the probes file exist, 0444, before anything attached"
+for f in vfsstat vfs_latency probes; do
+	assert_exists "$PM_DEBUGFS/$f"
+	[ "$(stat -c %a "$PM_DEBUGFS/$f")" = 444 ] || fail "debugfs $f is not 0444"
+	assert_cmd cat "$PM_DEBUGFS/$f"
+done
+assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
+
+info "=== aggregate-only: the group enabled globally, no session"
+assert_cmd persecmon enable vfs
+assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 1 ' "$PM_DEBUGFS/probes"
+assert_grep '^group vfs probe vfs_open mechanism kprobe attached 1 ' "$PM_DEBUGFS/probes"
+produced_before=$(produced_total)
+read -r r0 w0 o0 rb0 wb0 <<<"$(vfsstat_row)"
+run_workload
+read -r r1 w1 o1 rb1 wb1 <<<"$(vfsstat_row)"
+echo "vfsstat deltas: read $((r1 - r0)) write $((w1 - w0)) open $((o1 - o0)) read_bytes $((rb1 - rb0)) write_bytes $((wb1 - wb0))"
+[ $((r1 - r0)) -ge "$N" ] || fail "vfsstat counted $((r1 - r0)) reads, the workload alone did $N"
+[ $((w1 - w0)) -ge "$M" ] || fail "vfsstat counted $((w1 - w0)) writes, the workload alone did $M"
+[ $((o1 - o0)) -ge 3 ] || fail "vfsstat counted $((o1 - o0)) opens, the workload alone did 3"
+[ $((rb1 - rb0)) -ge $((N * B)) ] || fail "vfsstat read_bytes $((rb1 - rb0)) < $((N * B))"
+[ $((wb1 - wb0)) -ge $((M * C)) ] || fail "vfsstat write_bytes $((wb1 - wb0)) < $((M * C))"
+assert_eq "$produced_before" "$(produced_total)" "records produced with the group enabled only globally"
+assert_cmd cat "$PM_DEBUGFS/vfs_latency"
+assert_grep '^op=read$' "$PM_DEBUGFS/vfs_latency"
+assert_grep '^op=write$' "$PM_DEBUGFS/vfs_latency"
+assert_grep '\|\*+ *\|$' "$PM_DEBUGFS/vfs_latency"
+# Every timed call lands in exactly one slot.
+lat_total=$(awk '$2 == "->" { n += $5 } END { print n + 0 }' "$PM_DEBUGFS/vfs_latency")
+[ "$lat_total" -ge $((N + M)) ] || fail "vfs_latency holds $lat_total calls, the workload alone made $((N + M))"
+assert_cmd cat "$PM_DEBUGFS/probes"
+hits=$(awk '$4 == "vfs_read" { print $12 }' "$PM_DEBUGFS/probes")
+[ "$hits" -ge "$N" ] || fail "vfs_read hits $hits < $N"
+assert_cmd persecmon disable vfs
+assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
+
+info "=== persecmon vfsstat (enables the group itself for its lifetime)"
+echo "+ persecmon vfsstat --json 8 1 &"
+persecmon vfsstat --json 8 1 >"$PM_ARTIFACTS/vfsstat.json" 2>"$PM_ARTIFACTS/vfsstat.err" &
+vfsstat_pid=$!
+sleep 2
+run_workload
+wait "$vfsstat_pid" || { cat "$PM_ARTIFACTS/vfsstat.err"; fail "persecmon vfsstat exited $?"; }
+cat "$PM_ARTIFACTS/vfsstat.json"
+python3 - "$PM_ARTIFACTS/vfsstat.json" "$N" "$M" "$B" "$C" <<'PY' || fail "vfsstat --json check"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+n, m, b, c = map(int, sys.argv[2:6])
+assert len(lines) == 1, lines
+d = json.loads(lines[0])
+assert d["read"] >= n and d["write"] >= m and d["open"] >= 3, d
+assert d["read_bytes"] >= n * b and d["write_bytes"] >= m * c, d
+print("ok: vfsstat interval", d)
+PY
+# It switched the group off again on exit.
+assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
+echo "+ persecmon vfsstat 1 2"
+persecmon vfsstat 1 2 | tee "$PM_ARTIFACTS/vfsstat.txt"
+assert_grep '^TIME +READ/s +WRITE/s +OPEN/s' "$PM_ARTIFACTS/vfsstat.txt"
+assert_eq 3 "$(wc -l <"$PM_ARTIFACTS/vfsstat.txt")" "vfsstat text lines (header + 2)"
+
+info "=== events: persecmon-read -g vfs --json, exactly the workload's calls"
+start_reader vfs -g vfs --json
+run_workload
+stop_reader vfs "$READER_PID"
+python3 - "$PM_ARTIFACTS/vfs.out" "$manifest" "$N" "$B" "$M" "$C" "$long" <<'PY' || fail "event check"
+import collections, json, sys
+out, manifest = sys.argv[1], json.load(open(sys.argv[2]))
+n, b, m, c, long = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+pid, files = manifest["pid"], manifest["files"]
+by_ino = {(f["dev"], f["ino"]): name for name, f in files.items()}
+seen = collections.Counter()
+for line in open(out):
+    d = json.loads(line)
+    if d.get("type") != "vfs" or d["tgid"] != pid:
+        continue
+    key = (d["dev"], d["ino"])
+    if key not in by_ino:
+        continue
+    name = by_ino[key]
+    seen[(name, d["op"])] += 1
+    if name == long:
+        assert d["name"] == long[:64], d
+        assert "truncated" in d["flags"], d
+    else:
+        assert d["name"] == name, d
+        assert "truncated" not in d["flags"], d
+    if d["op"] == "read":
+        assert d["ret"] == b and d["count"] == b, d
+        assert d["latency_ns"] > 0, d
+    elif d["op"] == "write":
+        assert d["ret"] == c and d["count"] == c, d
+    else:
+        assert d["op"] == "open" and d["latency_ns"] == 0, d
+print(dict(seen))
+want = {("data", "open"): 1, ("data", "read"): n, ("out", "open"): 1,
+        ("out", "write"): m, (long, "open"): 1}
+assert dict(seen) == want, (dict(seen), want)
+print("ok: every call of pid %d seen exactly once, with its bytes, inode, device and name" % pid)
+PY
+
+info "=== AGG_RESET zeroes the tables"
+assert_cmd persecmon enable vfs
+run_workload
+read -r r1 w1 o1 rb1 wb1 <<<"$(vfsstat_row)"
+[ "$r1" -ge "$N" ] || fail "vfsstat read $r1 < $N before the reset"
+assert_cmd persecmon vfsstat --reset
+read -r r2 w2 o2 rb2 wb2 <<<"$(vfsstat_row)"
+echo "after reset: read $r2 write $w2 open $o2 read_bytes $rb2 write_bytes $wb2"
+# Only the calls between the reset and the cat remain: a handful.
+[ "$r2" -lt $((N / 2)) ] && [ "$w2" -lt $((M / 2)) ] || fail "vfsstat not reset"
+lat_total=$(awk '$2 == "->" { n += $5 } END { print n + 0 }' "$PM_DEBUGFS/vfs_latency")
+[ "$lat_total" -lt $(((N + M) / 2)) ] || fail "vfs_latency not reset ($lat_total)"
+assert_cmd persecmon disable vfs
+
+unload_module
+rm -rf "$dir"
