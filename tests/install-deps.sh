@@ -26,7 +26,10 @@ fi
 
 # Third-party sources on the machine may be unreachable; Debian's must not be.
 as_root apt-get update -q || true
-apt-cache policy linux-image-amd64 | grep -q bpo ||
+# Capture first: `grep -q` closing the pipe early would SIGPIPE apt-cache and
+# fail the pipeline under pipefail even when the suite is there.
+policy=$(apt-cache policy linux-image-amd64)
+grep -q 'bookworm-backports' <<<"$policy" ||
 	{ echo "install-deps: bookworm-backports is not available" >&2; exit 1; }
 
 as_root apt-get install -y -q --no-install-recommends \

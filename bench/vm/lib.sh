@@ -94,7 +94,7 @@ bench_begin() {
 
 bench_end() {
 	tool_stop
-	if lsmod | grep -q '^persecmon_floor '; then
+	if grep -q '^persecmon_floor ' /proc/modules; then
 		rmmod persecmon_floor
 	fi
 	rm -rf "$BENCH_TMP"

@@ -140,12 +140,13 @@ uncompressed_image() {
 	fi
 	for magic in '\xfd7zXZ\x00:xz' '\x28\xb5\x2f\xfd:zstd' '\x1f\x8b\x08:gzip'; do
 		tool=${magic##*:}
-		off=$(LC_ALL=C grep -obUaP "${magic%:*}" "$image" | head -1 | cut -d: -f1)
+		off=$(LC_ALL=C grep -m1 -obUaP "${magic%:*}" "$image" | cut -d: -f1 | head -1 || true)
 		[ -n "$off" ] || continue
 		# The payload is followed by other data; the tools complain about
 		# it after writing the whole kernel, so judge by the result.
 		tail -c +$((off + 1)) "$image" | "$tool" -dcq >"$run/vmlinux.tmp" 2>/dev/null || true
-		if readelf -n "$run/vmlinux.tmp" 2>/dev/null | grep -q 'Xen.*0x00000012\|PHYS32_ENTRY'; then
+		notes=$(readelf -n "$run/vmlinux.tmp" 2>/dev/null || true)
+		if grep -q 'Xen.*0x00000012\|PHYS32_ENTRY' <<<"$notes"; then
 			mv "$run/vmlinux.tmp" "$run/vmlinux"
 			echo "$stamp" >"$run/vmlinux.stamp"
 			return 0
