@@ -15,7 +15,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 if [ "${1:-}" = --debug-tar ]; then
-	tar=$2 build=$3
+	tar=$2 build=$(realpath -m "$3")
 	rel=$(basename "$tar" .tar.xz)
 	rel=${rel#build-}
 	tree=$build/debug-kernel
@@ -28,7 +28,7 @@ if [ "${1:-}" = --debug-tar ]; then
 	kdir=$(find "$tree" -maxdepth 2 -name Makefile -path "*build-$rel/Makefile" -printf '%h\n' | head -1)
 	[ -n "$kdir" ] || kdir=$(dirname "$(find "$tree" -maxdepth 3 -name Module.symvers | head -1)")
 else
-	kdir=$1 build=$2
+	kdir=$1 build=$(realpath -m "$2")
 	case $kdir in
 	/lib/modules/*/build | /lib/modules/*/build/)
 		rel=${kdir#/lib/modules/}
