@@ -57,9 +57,12 @@ userspace:
 unit:
 	$(MAKE) -C $(TOP)/tests/unit O=$(BUILD)/unit run
 
+# checkpatch.pl: the team's copy, else the kernel tree's, else one taken
+# from Debian's linux-source package (tests/get-checkpatch.sh).
 checkpatch:
-	@test -n "$(CHECKPATCH)" || { echo "checkpatch.pl not found" >&2; exit 2; }
-	$(TOP)/tests/checkpatch.sh "$(CHECKPATCH)"
+	@cp="$(CHECKPATCH)"; \
+	[ -n "$$cp" ] || cp=$$($(TOP)/tests/get-checkpatch.sh $(BUILD)/tools) || exit 2; \
+	$(TOP)/tests/checkpatch.sh "$$cp"
 
 vmtest: modules userspace
 	$(TOP)/tests/vm/run-all.sh

@@ -37,6 +37,7 @@ as_root apt-get install -y -q --no-install-recommends \
 	kmod cpio busybox-static dwarves dkms qemu-system-x86 \
 	linux-image-amd64 linux-headers-amd64 \
 	libnl-3-dev libnl-genl-3-dev libdw-dev libcmocka-dev \
-	python3 bpfcc-tools bpftrace bonnie++ iperf3 xz-utils zstd
+	python3 bpfcc-tools bpftrace bonnie++ iperf3 xz-utils zstd \
+	linux-source-6.12
 as_root apt-get install -y -q --no-install-recommends -t bookworm-backports \
 	linux-image-amd64 linux-headers-amd64
