@@ -14,6 +14,11 @@
 #include "iface/chardev.h"
 #include "iface/debugfs.h"
 #include "iface/genl.h"
+#include "probes/block.h"
+#include "probes/dns.h"
+#include "probes/kmemleak.h"
+#include "probes/memleak.h"
+#include "probes/net.h"
 #include "probes/proc.h"
 #include "probes/files.h"
 #include "probes/test.h"
@@ -38,6 +43,21 @@ static int __init pm_init(void)
 	ret = pm_proc_init();
 	if (ret)
 		goto err_proc;
+	ret = pm_block_init();
+	if (ret)
+		goto err_block;
+	ret = pm_net_init();
+	if (ret)
+		goto err_net;
+	ret = pm_dns_init();
+	if (ret)
+		goto err_dns;
+	ret = pm_memleak_init();
+	if (ret)
+		goto err_memleak;
+	ret = pm_kmemleak_init();
+	if (ret)
+		goto err_kmemleak;
 	ret = pm_groups_init();
 	if (ret)
 		goto err_groups;
@@ -59,6 +79,16 @@ err_genl:
 	pm_debugfs_exit();
 	pm_groups_exit();
 err_groups:
+	pm_kmemleak_exit();
+err_kmemleak:
+	pm_memleak_exit();
+err_memleak:
+	pm_dns_exit();
+err_dns:
+	pm_net_exit();
+err_net:
+	pm_block_exit();
+err_block:
 	pm_proc_exit();
 err_proc:
 	pm_files_exit();
@@ -78,6 +108,11 @@ static void __exit pm_exit(void)
 	pm_genl_exit();
 	pm_debugfs_exit();
 	pm_groups_exit();
+	pm_kmemleak_exit();
+	pm_memleak_exit();
+	pm_dns_exit();
+	pm_net_exit();
+	pm_block_exit();
 	pm_proc_exit();
 	pm_files_exit();
 	pm_vfs_exit();

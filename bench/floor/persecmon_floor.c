@@ -59,7 +59,7 @@ MODULE_PARM_DESC(kretprobes,
 static char *tracepoints_param;
 module_param_named(tracepoints, tracepoints_param, charp, 0444);
 MODULE_PARM_DESC(tracepoints,
-		 "Comma-separated tracepoints: sys_enter, sys_exit, block_rq_issue, block_rq_complete, sched_process_exec, inet_sock_set_state, mm_page_alloc, kmalloc");
+		 "Comma-separated tracepoints: sys_enter, sys_exit, block_rq_issue, block_rq_complete, block_io_start, block_getrq, sched_process_exec, inet_sock_set_state, mm_page_alloc, kmalloc");
 
 static char *uprobes_param;
 module_param_named(uprobes, uprobes_param, charp, 0444);
@@ -213,6 +213,16 @@ static void floor_tp_block_rq_complete(void *data, struct request *rq,
 	floor_tp_hit(data);
 }
 
+/*
+ * block_getrq: the block group's submission probe where the kernel (6.1)
+ * lacks block_io_start. block_io_start is DEFINE_EVENT(block_rq) like
+ * block_rq_issue and shares its probe.
+ */
+static void floor_tp_block_getrq(void *data, struct bio *bio)
+{
+	floor_tp_hit(data);
+}
+
 static void floor_tp_sched_process_exec(void *data, struct task_struct *p,
 					pid_t old_pid,
 					struct linux_binprm *bprm)
@@ -248,6 +258,7 @@ static void floor_tp_check_types(void)
 	check_trace_callback_type_sys_exit(floor_tp_sys_exit);
 	check_trace_callback_type_block_rq_issue(floor_tp_block_rq_issue);
 	check_trace_callback_type_block_rq_complete(floor_tp_block_rq_complete);
+	check_trace_callback_type_block_getrq(floor_tp_block_getrq);
 	check_trace_callback_type_sched_process_exec(floor_tp_sched_process_exec);
 	check_trace_callback_type_inet_sock_set_state(floor_tp_inet_sock_set_state);
 	check_trace_callback_type_mm_page_alloc(floor_tp_mm_page_alloc);
@@ -262,6 +273,8 @@ static const struct {
 	{ "sys_exit", floor_tp_sys_exit },
 	{ "block_rq_issue", floor_tp_block_rq_issue },
 	{ "block_rq_complete", floor_tp_block_rq_complete },
+	{ "block_io_start", floor_tp_block_rq_issue },
+	{ "block_getrq", floor_tp_block_getrq },
 	{ "sched_process_exec", floor_tp_sched_process_exec },
 	{ "inet_sock_set_state", floor_tp_inet_sock_set_state },
 	{ "mm_page_alloc", floor_tp_mm_page_alloc },

@@ -19,7 +19,9 @@ bench_begin connect "one loopback TCP connect + accept + close per op" \
 floor_measure floor-kretprobe 2 "empty kretprobe on tcp_v4_connect" kretprobes=tcp_v4_connect
 floor_measure floor-sockstate-tp - "empty probe on the inet_sock_set_state tracepoint" \
 	tracepoints=inet_sock_set_state
-bench_ours net floor-kretprobe
+# The net group is one probe on inet_sock_set_state (connect start, end
+# and every state change), so that is its floor.
+bench_ours net floor-sockstate-tp
 tool_measure bcc-tcpconnect floor-kretprobe "bcc tcpconnect (one event per connect to userspace)" \
 	'^PID' tcpconnect-bpfcc
 measure_none

@@ -6,7 +6,7 @@
 # uprobe and a uretprobe on malloc and a uprobe on free (3 hits per op),
 # the probe set of a leak tracker; compared with bcc memleak (which
 # traces one PID, so the workload waits stopped until it attached),
-# bpftrace counting the same three probes, and PerSecMon's umem group.
+# bpftrace counting the same three probes, and persecmon memleak -p.
 # vm-timeout: 1500
 set -uo pipefail
 # shellcheck source=bench/vm/lib.sh
@@ -25,7 +25,18 @@ bench_begin malloc "one malloc(64) + one free() per op, libc $libc" \
 
 floor_measure floor-uprobes 3 "empty uprobe + uretprobe on malloc, uprobe on free" \
 	"uprobes=$libc:$malloc_off,$libc:$malloc_off:ret,$libc:$free_off"
-bench_ours umem floor-uprobes
+# PerSecMon's memleak group needs its uprobe targets from userspace, so
+# it is measured the way bcc memleak is: persecmon memleak -p PID
+# (records with user stacks streamed, outstanding allocations kept).
+ml_desc="PerSecMon: persecmon memleak -p PID (memleak group streaming, allocation stacks, outstanding allocations)"
+if [ ! -f "$BENCH_PM_KO" ] || ! out=$(insmod "$BENCH_PM_KO" 2>&1); then
+	bench_record setup "$bench_hook" persecmon-memleak floor-uprobes "" "$ml_desc"
+	bench_note persecmon-memleak "not measurable: no module or insmod failed: ${out:-no $BENCH_PM_KO}"
+else
+	tool_measure_pid persecmon-memleak floor-uprobes "$ml_desc" \
+		'^Tracing' "$PM_TOP/build/bin/persecmon" memleak -p '{PID}'
+	rmmod persecmon || bench_note persecmon-memleak "rmmod persecmon failed"
+fi
 tool_measure_pid bcc-memleak floor-uprobes "bcc memleak -p PID (allocation stacks, outstanding allocations)" \
 	'^Attaching to pid' memleak-bpfcc -p '{PID}'
 tool_measure bpftrace-count floor-uprobes "bpftrace: count on uprobe malloc, uretprobe malloc, uprobe free" \

@@ -21,6 +21,7 @@ floor_measure floor-kretprobe 2 "empty kretprobe on do_sys_openat2" kretprobes=d
 floor_measure floor-syscall-tp 4 "empty probes on the sys_enter and sys_exit tracepoints" \
 	tracepoints=sys_enter,sys_exit
 bench_ours files floor-kretprobe
+bench_ours_stream files floor-kretprobe
 tool_measure bcc-opensnoop floor-kretprobe "bcc opensnoop (one event per open to userspace)" \
 	'^PID' opensnoop-bpfcc
 measure_none

@@ -20,6 +20,7 @@ floor_measure floor-kprobe 1 "empty kprobe on vfs_read" kprobes=vfs_read
 floor_measure floor-kretprobe 2 "empty kretprobe (entry + return handler) on vfs_read" \
 	kretprobes=vfs_read
 bench_ours vfs floor-kretprobe
+bench_ours_stream vfs floor-kretprobe
 tool_measure bcc-vfsstat floor-kprobe "bcc vfsstat (counts vfs_read/write/fsync/open/create)" \
 	'READ/s' vfsstat-bpfcc 1
 tool_measure bcc-funclatency floor-kretprobe "bcc funclatency vfs_read (entry + return, log2 histogram)" \

@@ -15,32 +15,23 @@
 
 #include <linux/bits.h>
 #include <linux/mm.h>
+#include <linux/err.h>
 #include <linux/stddef.h>
+#include <linux/uprobes.h>
 
-/*
- * struct persecmon_info has a field named cpu_possible_mask, which is also
- * an object-like macro of <linux/cpumask.h>. Parse the uapi header, and
- * touch the field, with the macro out of the way; module code includes the
- * uapi header through this file only (directly or via ring.h afterwards,
- * which the include guard turns into a no-op).
- */
-#pragma push_macro("cpu_possible_mask")
-#undef cpu_possible_mask
 #include <linux/persecmon.h>
 
 /* CPUs that PERSECMON_IOC_INFO can describe. */
 enum {
-	PM_INFO_MAX_CPUS = sizeof_field(struct persecmon_info,
-					cpu_possible_mask) * BITS_PER_BYTE,
+	PM_INFO_MAX_CPUS = sizeof_field(struct persecmon_info, possible_cpus) *
+			   BITS_PER_BYTE,
 };
 
 static inline void pm_info_set_possible(struct persecmon_info *info,
 					unsigned int cpu)
 {
-	info->cpu_possible_mask[cpu / 64] |= 1ULL << (cpu % 64);
+	info->possible_cpus[cpu / 64] |= 1ULL << (cpu % 64);
 }
-
-#pragma pop_macro("cpu_possible_mask")
 
 /*
  * vma->vm_flags is const since 6.3 and changes through vm_flags_set() and
@@ -64,6 +55,60 @@ static inline void pm_vm_flags_clear(struct vm_area_struct *vma,
 	vm_flags_clear(vma, flags);
 #else
 	vma->vm_flags &= ~flags;
+#endif
+}
+
+/*
+ * uprobes, written against the 6.12 API: uprobe_register() returns the
+ * struct uprobe (or an ERR_PTR) and takes the USDT semaphore offset;
+ * removal is uprobe_unregister_nosync() per probe, then one
+ * uprobe_unregister_sync() before anything the handlers use is freed.
+ * 6.1 has uprobe_register_refctr() returning an int and a synchronous
+ * uprobe_unregister() that needs the inode and offset again; there the
+ * struct uprobe stays NULL and the sync is a no-op. Kbuild defines
+ * PM_HAVE_UPROBE_UNREGISTER_SYNC when <linux/uprobes.h> declares it.
+ * Handler prototypes are the same on both (6.13 adds a __u64 *data).
+ */
+struct inode;
+struct uprobe;
+struct uprobe_consumer;
+
+static inline int pm_uprobe_register(struct inode *inode, loff_t offset,
+				     loff_t ref_ctr_offset,
+				     struct uprobe_consumer *uc,
+				     struct uprobe **uprobe)
+{
+#ifdef PM_HAVE_UPROBE_UNREGISTER_SYNC
+	struct uprobe *u = uprobe_register(inode, offset, ref_ctr_offset, uc);
+
+	if (IS_ERR(u)) {
+		*uprobe = NULL;
+		return PTR_ERR(u);	/* already unregistered and synced */
+	}
+	*uprobe = u;
+	return 0;
+#else
+	*uprobe = NULL;
+	return uprobe_register_refctr(inode, offset, ref_ctr_offset, uc);
+#endif
+}
+
+static inline void pm_uprobe_unregister_nosync(struct uprobe *uprobe,
+					       struct inode *inode,
+					       loff_t offset,
+					       struct uprobe_consumer *uc)
+{
+#ifdef PM_HAVE_UPROBE_UNREGISTER_SYNC
+	uprobe_unregister_nosync(uprobe, uc);
+#else
+	uprobe_unregister(inode, offset, uc);	/* synchronous on 6.1 */
+#endif
+}
+
+static inline void pm_uprobe_unregister_sync(void)
+{
+#ifdef PM_HAVE_UPROBE_UNREGISTER_SYNC
+	uprobe_unregister_sync();
 #endif
 }
 

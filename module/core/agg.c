@@ -190,7 +190,7 @@ int pm_agg_table_show(struct seq_file *m, struct pm_agg_table *table)
 		seq_printf(m, "# %s: log2 histogram of %s per key\n",
 			   table->name, table->columns + 5);
 	} else {
-		seq_puts(m, "# key");
+		seq_puts(m, "# key ");
 		for (c = table->columns; *c; c++)
 			seq_putc(m, *c == ',' ? ' ' : *c);
 		seq_putc(m, '\n');

@@ -132,9 +132,24 @@ unsigned int pm_probes_count(void);
 int pm_probes_for_each(int (*fn)(void *arg, const struct pm_probe_summary *ps),
 		       void *arg);
 
+/* From a group's attach/detach: what the last (un)register did. */
+static inline void pm_probe_set_state(struct pm_probe *probe, bool attached,
+				      int error)
+{
+	WRITE_ONCE(probe->attached, attached);
+	WRITE_ONCE(probe->error, error);
+}
+
 static __always_inline void pm_probe_hit(struct pm_probe *probe)
 {
 	this_cpu_inc(*probe->hits);
+}
+
+/* Hits of @probe counted on @cpu. */
+static inline u64 pm_probe_hits_cpu(const struct pm_probe *probe,
+				    unsigned int cpu)
+{
+	return *per_cpu_ptr(probe->hits, cpu);
 }
 
 /* Creates one file per table plus "probes" in @dir (debugfs.c). */

@@ -49,7 +49,7 @@ struct pm_session;
  * a lock or wakes a task directly (wakeups go through irq_work).
  */
 struct pm_emit {
-	/* private to session.c */
+	/* private to session.c (pm_emit_set_task() sets the task) */
 	struct pm_session *session;
 	struct pm_ring *ring;
 	unsigned int slot;
@@ -61,6 +61,22 @@ struct pm_emit {
 	u64 time_ns;
 	u64 cgroup_id;
 };
+
+/*
+ * Between pm_emit_begin() and the first pm_emit_reserve(): attribute the
+ * event to another task than current (e.g. the process that submitted a
+ * block request or called connect(), when the event fires in interrupt
+ * context). Headers and the sessions' tgid, cgroup and self filters then
+ * judge that task.
+ */
+static inline void pm_emit_set_task(struct pm_emit *em, u32 pid, u32 tgid,
+				    u32 uid, u64 cgroup_id)
+{
+	em->pid = pid;
+	em->tgid = tgid;
+	em->uid = uid;
+	em->cgroup_id = cgroup_id;
+}
 
 /* Bit N set while at least one session enables group N. */
 extern u64 pm_session_groups;

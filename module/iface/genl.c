@@ -17,7 +17,9 @@
  */
 #include <linux/capability.h>
 #include <linux/cpumask.h>
+#include <linux/limits.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -25,6 +27,7 @@
 #include "core/agg.h"
 #include "core/groups.h"
 #include "core/session.h"
+#include "core/uprobe.h"
 #include "iface/genl.h"
 #include "probes/test.h"
 
@@ -65,6 +68,30 @@ static const struct nla_policy pm_trigger_policy[PERSECMON_A_MAX + 1] = {
 	[PERSECMON_A_TRIGGER_CONTEXTS] =
 		NLA_POLICY_MASK(NLA_U32, PM_TEST_CONTEXTS_ALL),
 	[PERSECMON_A_TRIGGER_FILL] = NLA_POLICY_MAX(NLA_U32, PM_TEST_FILL_MAX),
+};
+
+/* One PERSECMON_A_UPROBE nest (UPROBE_ENABLE). */
+static const struct nla_policy pm_uprobe_target_policy[PERSECMON_A_UP_MAX + 1] = {
+	[PERSECMON_A_UP_PATH] = { .type = NLA_NUL_STRING,
+				  .len = PATH_MAX - 1 },
+	[PERSECMON_A_UP_OFFSET] = { .type = NLA_U64 },
+	[PERSECMON_A_UP_REF_CTR_OFFSET] = { .type = NLA_U64 },
+	[PERSECMON_A_UP_ROLE] = { .type = NLA_U32 },
+	[PERSECMON_A_UP_FLAGS] =
+		NLA_POLICY_MASK(NLA_U32, PERSECMON_UPROBE_ENTRY |
+					 PERSECMON_UPROBE_RETURN |
+					 PERSECMON_UPROBE_COUNT),
+	[PERSECMON_A_UP_NAME] = { .type = NLA_NUL_STRING,
+				  .len = PM_UPROBE_LABEL_MAX - 1 },
+	[PERSECMON_A_UP_COOKIE] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy pm_uprobe_policy[PERSECMON_A_MAX + 1] = {
+	[PERSECMON_A_GROUP] = { .type = NLA_NUL_STRING,
+				.len = PM_GROUP_NAME_MAX - 1 },
+	[PERSECMON_A_SESSION_ID] = { .type = NLA_U32 },
+	[PERSECMON_A_SESSION_TOKEN] = { .type = NLA_U64 },
+	[PERSECMON_A_UPROBE] = NLA_POLICY_NESTED(pm_uprobe_target_policy),
 };
 
 static struct genl_family pm_genl_family;
@@ -328,6 +355,165 @@ static int pm_genl_disable(struct sk_buff *skb, struct genl_info *info)
 	return pm_genl_set_group(skb, info, false);
 }
 
+/*
+ * UPROBE_ENABLE: GROUP, UPROBE nests [, SESSION_ID, SESSION_TOKEN].
+ * Validates every target, enables the group for the session (or the
+ * global set), then registers the targets; if that fails, an enable done
+ * by this request is undone, so the request has no effect.
+ */
+
+static int pm_genl_uprobe_spec(struct genl_info *info, struct nlattr *nest,
+			       struct pm_uprobe_spec *spec)
+{
+	static const unsigned int required[] = {
+		PERSECMON_A_UP_PATH, PERSECMON_A_UP_OFFSET,
+		PERSECMON_A_UP_ROLE, PERSECMON_A_UP_FLAGS,
+	};
+	struct nlattr *tb[PERSECMON_A_UP_MAX + 1];
+	unsigned int i;
+	int ret;
+
+	ret = nla_parse_nested(tb, PERSECMON_A_UP_MAX, nest,
+			       pm_uprobe_target_policy, info->extack);
+	if (ret)
+		return ret;
+	for (i = 0; i < ARRAY_SIZE(required); i++) {
+		if (!tb[required[i]]) {
+			NL_SET_ERR_ATTR_MISS(info->extack, nest, required[i]);
+			NL_SET_ERR_MSG_ATTR(info->extack, nest,
+					    "UPROBE needs PATH, OFFSET, ROLE and FLAGS");
+			return -EINVAL;
+		}
+	}
+	spec->path = nla_data(tb[PERSECMON_A_UP_PATH]);
+	spec->offset = nla_get_u64(tb[PERSECMON_A_UP_OFFSET]);
+	spec->role = nla_get_u32(tb[PERSECMON_A_UP_ROLE]);
+	spec->flags = nla_get_u32(tb[PERSECMON_A_UP_FLAGS]);
+	if (tb[PERSECMON_A_UP_REF_CTR_OFFSET])
+		spec->ref_ctr_offset =
+			nla_get_u64(tb[PERSECMON_A_UP_REF_CTR_OFFSET]);
+	if (tb[PERSECMON_A_UP_COOKIE])
+		spec->cookie = nla_get_u64(tb[PERSECMON_A_UP_COOKIE]);
+	if (tb[PERSECMON_A_UP_NAME])
+		spec->label = nla_data(tb[PERSECMON_A_UP_NAME]);
+	spec->nla = nest;
+	return 0;
+}
+
+struct pm_genl_group_query {
+	u32 id;
+	unsigned int group;
+	bool enabled;
+};
+
+static int pm_genl_group_was_on(void *arg,
+				const struct pm_session_summary *ss)
+{
+	struct pm_genl_group_query *q = arg;
+
+	if (ss->id != q->id)
+		return 0;
+	q->enabled = ss->groups & BIT_ULL(q->group);
+	return 1;	/* found: stop */
+}
+
+/* Whether the requester (session or global set) has @group on already. */
+static bool pm_genl_group_enabled(const struct pm_session_ref *ref,
+				  unsigned int group)
+{
+	struct pm_genl_group_query q = { .id = ref->id, .group = group };
+
+	if (!ref->named)
+		return pm_groups_global() & BIT_ULL(group);
+	pm_sessions_for_each(pm_genl_group_was_on, &q);
+	return q.enabled;
+}
+
+static int pm_genl_uprobe_enable(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pm_uprobe_spec *specs = NULL;
+	struct pm_uprobe_batch batch;
+	struct pm_session_ref ref;
+	unsigned int nr = 0;
+	struct nlattr *name, *nla;
+	int group, rem, ret;
+	bool was_on;
+
+	if (!pm_genl_capable(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, PERSECMON_A_GROUP)) {
+		GENL_SET_ERR_MSG(info, "GROUP attribute missing");
+		return -EINVAL;
+	}
+	name = info->attrs[PERSECMON_A_GROUP];
+	group = pm_group_lookup(nla_data(name));
+	if (group < 0) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name, "unknown group");
+		return group;
+	}
+	ret = pm_genl_session_ref(info, &ref);
+	if (ret)
+		return ret;
+
+	nla_for_each_attr(nla, genlmsg_data(info->genlhdr),
+			  genlmsg_len(info->genlhdr), rem) {
+		if (nla_type(nla) == PERSECMON_A_UPROBE)
+			nr++;
+	}
+	if (!nr) {
+		GENL_SET_ERR_MSG(info, "UPROBE_ENABLE needs UPROBE targets");
+		return -EINVAL;
+	}
+	if (nr > PM_UPROBE_TARGETS_MAX) {
+		GENL_SET_ERR_MSG(info, "too many UPROBE targets (limit "
+				 __stringify(PM_UPROBE_TARGETS_MAX) ")");
+		return -E2BIG;
+	}
+	specs = kcalloc(nr, sizeof(*specs), GFP_KERNEL);
+	if (!specs)
+		return -ENOMEM;
+	nr = 0;
+	nla_for_each_attr(nla, genlmsg_data(info->genlhdr),
+			  genlmsg_len(info->genlhdr), rem) {
+		if (nla_type(nla) != PERSECMON_A_UPROBE)
+			continue;
+		ret = pm_genl_uprobe_spec(info, nla, &specs[nr++]);
+		if (ret)
+			goto out;
+	}
+
+	ret = pm_uprobe_prepare(group, specs, nr, &batch, info->extack);
+	if (ret)
+		goto out;
+	was_on = pm_genl_group_enabled(&ref, group);
+	if (!ref.named) {
+		ret = pm_groups_global_enable(group);
+	} else {
+		ret = pm_session_set_group(ref.id, ref.token, group, true);
+		if (ret == -ENOENT || ret == -EPERM) {
+			pm_uprobe_discard(&batch);
+			ret = pm_genl_session_error(info, ret);
+			goto out;
+		}
+	}
+	if (ret) {
+		pm_uprobe_discard(&batch);
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "attaching the group's probes failed");
+		goto out;
+	}
+	ret = pm_uprobe_commit(&batch, info->extack);
+	if (ret && !was_on) {
+		if (ref.named)
+			pm_session_set_group(ref.id, ref.token, group, false);
+		else
+			pm_groups_global_disable(group);
+	}
+out:
+	kfree(specs);
+	return ret;
+}
+
 /* SET_FILTER: replaces the session's whole filter. */
 
 static int pm_genl_set_filter(struct sk_buff *skb, struct genl_info *info)
@@ -578,6 +764,12 @@ static const struct genl_ops pm_genl_ops[] = {
 		.cmd = PERSECMON_CMD_AGG_RESET,
 		.doit = pm_genl_agg_reset,
 		.policy = pm_agg_policy,
+		.maxattr = PERSECMON_A_MAX,
+	},
+	{
+		.cmd = PERSECMON_CMD_UPROBE_ENABLE,
+		.doit = pm_genl_uprobe_enable,
+		.policy = pm_uprobe_policy,
 		.maxattr = PERSECMON_A_MAX,
 	},
 };

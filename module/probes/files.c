@@ -33,6 +33,8 @@
 #include <asm/syscall.h>
 #include <asm/unistd.h>
 
+#include "core/agg.h"
+#include "core/aggmap.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "probes/files.h"
@@ -56,6 +58,7 @@ struct pm_files_call {
 	u32 mode;
 	u16 syscall;
 	s16 path_len;		/* -1: not read yet (the page faulted) */
+	bool listening;		/* a session has the group: emit */
 	/* One byte more than kept, to tell "exactly the limit" from "cut". */
 	char path[PM_FILES_PATH_MAX + 1];
 };
@@ -70,6 +73,49 @@ struct pm_files_counts {
 
 static struct pm_files_counts __percpu *pm_files_counts;
 static struct kretprobe pm_files_kretprobe;
+
+/*
+ * "opens": opens and failed opens per process (tgid and comm), counted
+ * while the group is attached, by a session or only globally.
+ */
+enum {
+	PM_FILES_OPENS_OPENS,
+	PM_FILES_OPENS_FAILED,
+};
+
+struct pm_files_opens_key {
+	u32 tgid;
+	char comm[TASK_COMM_LEN];
+	u32 pad;
+};
+
+static int pm_files_opens_format(char *buf, size_t size, const void *key)
+{
+	const struct pm_files_opens_key *k = key;
+	int len = scnprintf(buf, size, "pid=%u comm=%s", k->tgid, k->comm);
+	char *c;
+
+	/* A comm may hold any byte: one debugfs line per row. */
+	for (c = buf; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return len;
+}
+
+static const struct pm_aggmap_info pm_files_opens_info = {
+	.name = "opens",
+	.columns = "opens,failed",
+	.capacity = 1024,
+	.key_size = sizeof(struct pm_files_opens_key),
+	.format_key = pm_files_opens_format,
+	.sort_columns = BIT(PM_FILES_OPENS_OPENS),
+};
+
+DEFINE_PM_AGGMAP(pm_files_opens);
+static struct pm_probe pm_files_probe = {
+	.group = "files", .name = "do_sys_openat2", .mechanism = "kretprobe",
+	.rp = &pm_files_kretprobe,
+};
 
 static u16 pm_files_syscall(void)
 {
@@ -135,9 +181,15 @@ static int pm_files_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct pm_files_call *call = (struct pm_files_call *)ri->data;
 	const struct open_how *how;
 
-	/* Nobody is listening: arm no return probe at all. */
-	if (!(READ_ONCE(pm_session_groups) & BIT_ULL(PERSECMON_GROUP_FILES)))
-		return 1;
+	pm_probe_hit(&pm_files_probe);
+	/*
+	 * Nobody is listening (the group is on only globally): the return
+	 * handler only counts the open in the aggregates.
+	 */
+	call->listening = READ_ONCE(pm_session_groups) &
+			  BIT_ULL(PERSECMON_GROUP_FILES);
+	if (!call->listening)
+		return 0;
 	how = (const struct open_how *)regs_get_kernel_argument(regs, 2);
 	call->dfd = (s32)regs_get_kernel_argument(regs, 0);
 	call->upath = (const char __user *)regs_get_kernel_argument(regs, 1);
@@ -156,6 +208,8 @@ static int pm_files_return(struct kretprobe_instance *ri,
 	struct pm_files_call *call = (struct pm_files_call *)ri->data;
 	struct pm_files_counts *counts = this_cpu_ptr(pm_files_counts);
 	long ret = regs_return_value(regs);
+	struct pm_files_opens_key key;
+	atomic64_t *opens;
 	struct persecmon_open_event *ev;
 	struct persecmon_record *rec;
 	bool truncated = false;
@@ -166,6 +220,16 @@ static int pm_files_return(struct kretprobe_instance *ri,
 	counts->opens++;
 	if (ret < 0)
 		counts->failed++;
+	/* Preemption is off in a kretprobe handler: aggmap.h's RULE holds. */
+	memset(&key, 0, sizeof(key));
+	key.tgid = current->tgid;
+	strscpy(key.comm, current->comm, sizeof(key.comm));
+	opens = pm_aggmap_values(&pm_files_opens, &key);
+	pm_aggmap_add(opens, PM_FILES_OPENS_OPENS, 1);
+	if (ret < 0)
+		pm_aggmap_add(opens, PM_FILES_OPENS_FAILED, 1);
+	if (!call->listening)
+		return 0;
 	if (call->syscall == PM_FILES_SYSCALL_UNKNOWN)
 		counts->unknown_syscall++;
 	if (call->path_len < 0 && !pm_files_read_path(call)) {
@@ -205,6 +269,8 @@ static int pm_files_return(struct kretprobe_instance *ri,
 
 static int pm_files_attach(void)
 {
+	int ret;
+
 	/* A kretprobe is reusable only with addr and flags reset. */
 	memset(&pm_files_kretprobe, 0, sizeof(pm_files_kretprobe));
 	pm_files_kretprobe.kp.symbol_name = "do_sys_openat2";
@@ -212,12 +278,15 @@ static int pm_files_attach(void)
 	pm_files_kretprobe.handler = pm_files_return;
 	pm_files_kretprobe.data_size = sizeof(struct pm_files_call);
 	pm_files_kretprobe.maxactive = PM_FILES_MAXACTIVE;
-	return register_kretprobe(&pm_files_kretprobe);
+	ret = register_kretprobe(&pm_files_kretprobe);
+	pm_probe_set_state(&pm_files_probe, !ret, ret);
+	return ret;
 }
 
 static void pm_files_detach(void)
 {
 	unregister_kretprobe(&pm_files_kretprobe);
+	pm_probe_set_state(&pm_files_probe, false, 0);
 }
 
 static void pm_files_show(struct seq_file *m)
@@ -258,14 +327,30 @@ int pm_files_init(void)
 	pm_files_counts = alloc_percpu(struct pm_files_counts);
 	if (!pm_files_counts)
 		return -ENOMEM;
+	ret = pm_probe_register(&pm_files_probe);
+	if (ret)
+		goto err_probe;
+	ret = pm_aggmap_init(&pm_files_opens, &pm_files_opens_info);
+	if (ret)
+		goto err_opens;
 	ret = pm_group_register(PERSECMON_GROUP_FILES, &pm_files_group);
 	if (ret)
-		free_percpu(pm_files_counts);
+		goto err_group;
+	return 0;
+
+err_group:
+	pm_aggmap_destroy(&pm_files_opens);
+err_opens:
+	pm_probe_unregister(&pm_files_probe);
+err_probe:
+	free_percpu(pm_files_counts);
 	return ret;
 }
 
 void pm_files_exit(void)
 {
 	pm_group_unregister(PERSECMON_GROUP_FILES);
+	pm_aggmap_destroy(&pm_files_opens);
+	pm_probe_unregister(&pm_files_probe);
 	free_percpu(pm_files_counts);
 }

@@ -32,14 +32,9 @@
 #include <trace/events/sched.h>
 
 #include "core/groups.h"
+#include "core/tracepoint.h"
 #include "core/session.h"
 #include "probes/proc.h"
-
-struct pm_proc_counts {
-	u64 exec;
-	u64 fork;
-	u64 exit;
-};
 
 /*
  * The exec probe's staging area: the filename and arguments are read once
@@ -52,12 +47,27 @@ struct pm_proc_exec_scratch {
 	char args[PM_PROC_ARGS_MAX];
 };
 
-static struct pm_proc_counts __percpu *pm_proc_counts;
 static struct pm_proc_exec_scratch __percpu *pm_proc_scratch;
 
-static struct tracepoint *pm_proc_tp_exec;
-static struct tracepoint *pm_proc_tp_fork;
-static struct tracepoint *pm_proc_tp_exit;
+static void pm_proc_exec_probe(void *data, struct task_struct *p,
+			       pid_t old_pid, struct linux_binprm *bprm);
+static void pm_proc_fork_probe(void *data, struct task_struct *parent,
+			       struct task_struct *child);
+static void pm_proc_exit_probe(void *data, struct task_struct *p);
+
+enum { PM_PROC_TP_EXEC, PM_PROC_TP_FORK, PM_PROC_TP_EXIT, PM_PROC_NR_TPS };
+
+static struct pm_tp pm_proc_tps[PM_PROC_NR_TPS] = {
+	[PM_PROC_TP_EXEC] = {
+		.name = "sched_process_exec", .func = pm_proc_exec_probe,
+	},
+	[PM_PROC_TP_FORK] = {
+		.name = "sched_process_fork", .func = pm_proc_fork_probe,
+	},
+	[PM_PROC_TP_EXIT] = {
+		.name = "sched_process_exit", .func = pm_proc_exit_probe,
+	},
+};
 
 static u32 pm_proc_ppid(struct task_struct *task)
 {
@@ -111,7 +121,7 @@ static void pm_proc_exec_probe(void *data, struct task_struct *p,
 	size_t len;
 	u32 ppid;
 
-	this_cpu_inc(pm_proc_counts->exec);
+	pm_tp_hit(&pm_proc_tps[PM_PROC_TP_EXEC]);
 	if (!pm_emit_begin(&em, PERSECMON_GROUP_PROC))
 		return;
 	scratch = this_cpu_ptr(pm_proc_scratch);
@@ -149,7 +159,7 @@ static void pm_proc_fork_probe(void *data, struct task_struct *parent,
 	struct persecmon_record *rec;
 	struct pm_emit em;
 
-	this_cpu_inc(pm_proc_counts->fork);
+	pm_tp_hit(&pm_proc_tps[PM_PROC_TP_FORK]);
 	if (!pm_emit_begin(&em, PERSECMON_GROUP_PROC))
 		return;
 	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_FORK, sizeof(*ev)))) {
@@ -172,7 +182,7 @@ static void pm_proc_exit_probe(void *data, struct task_struct *p)
 	u64 lifetime;
 	bool group_dead;
 
-	this_cpu_inc(pm_proc_counts->exit);
+	pm_tp_hit(&pm_proc_tps[PM_PROC_TP_EXIT]);
 	if (!pm_emit_begin(&em, PERSECMON_GROUP_PROC))
 		return;
 	lifetime = ktime_get_ns() - p->start_time;
@@ -193,61 +203,26 @@ static void pm_proc_exit_probe(void *data, struct task_struct *p)
 	pm_emit_end(&em);
 }
 
-static void pm_proc_find_tp(struct tracepoint *tp, void *priv)
-{
-	if (!strcmp(tp->name, "sched_process_exec"))
-		pm_proc_tp_exec = tp;
-	else if (!strcmp(tp->name, "sched_process_fork"))
-		pm_proc_tp_fork = tp;
-	else if (!strcmp(tp->name, "sched_process_exit"))
-		pm_proc_tp_exit = tp;
-}
-
 static int pm_proc_attach(void)
 {
-	int ret;
-
-	ret = tracepoint_probe_register(pm_proc_tp_exec, pm_proc_exec_probe,
-					NULL);
-	if (ret)
-		return ret;
-	ret = tracepoint_probe_register(pm_proc_tp_fork, pm_proc_fork_probe,
-					NULL);
-	if (ret)
-		goto err_fork;
-	ret = tracepoint_probe_register(pm_proc_tp_exit, pm_proc_exit_probe,
-					NULL);
-	if (ret)
-		goto err_exit;
-	return 0;
-
-err_exit:
-	tracepoint_probe_unregister(pm_proc_tp_fork, pm_proc_fork_probe, NULL);
-err_fork:
-	tracepoint_probe_unregister(pm_proc_tp_exec, pm_proc_exec_probe, NULL);
-	tracepoint_synchronize_unregister();
-	return ret;
+	return pm_tps_attach(pm_proc_tps, PM_PROC_NR_TPS);
 }
 
 static void pm_proc_detach(void)
 {
-	tracepoint_probe_unregister(pm_proc_tp_exit, pm_proc_exit_probe, NULL);
-	tracepoint_probe_unregister(pm_proc_tp_fork, pm_proc_fork_probe, NULL);
-	tracepoint_probe_unregister(pm_proc_tp_exec, pm_proc_exec_probe, NULL);
-	/* No probe may still be running once detach returns. */
-	tracepoint_synchronize_unregister();
+	pm_tps_detach(pm_proc_tps, PM_PROC_NR_TPS);
 }
 
 static void pm_proc_show(struct seq_file *m)
 {
-	const struct pm_proc_counts *counts;
+	const struct pm_tp *tps = pm_proc_tps;
 	unsigned int cpu;
 
-	for_each_possible_cpu(cpu) {
-		counts = per_cpu_ptr(pm_proc_counts, cpu);
-		seq_printf(m, "proc cpu %u exec %llu fork %llu exit %llu\n",
-			   cpu, counts->exec, counts->fork, counts->exit);
-	}
+	for_each_possible_cpu(cpu)
+		seq_printf(m, "proc cpu %u exec %llu fork %llu exit %llu\n", cpu,
+			   pm_probe_hits_cpu(&tps[PM_PROC_TP_EXEC].probe, cpu),
+			   pm_probe_hits_cpu(&tps[PM_PROC_TP_FORK].probe, cpu),
+			   pm_probe_hits_cpu(&tps[PM_PROC_TP_EXIT].probe, cpu));
 }
 
 static const struct pm_group pm_proc_group = {
@@ -265,14 +240,9 @@ int pm_proc_init(void)
 	check_trace_callback_type_sched_process_fork(pm_proc_fork_probe);
 	check_trace_callback_type_sched_process_exit(pm_proc_exit_probe);
 
-	for_each_kernel_tracepoint(pm_proc_find_tp, NULL);
-	if (!pm_proc_tp_exec || !pm_proc_tp_fork || !pm_proc_tp_exit) {
-		pr_err("sched_process_{exec,fork,exit} tracepoints not found\n");
-		return -ENOENT;
-	}
-	pm_proc_counts = alloc_percpu(struct pm_proc_counts);
-	if (!pm_proc_counts)
-		return -ENOMEM;
+	ret = pm_tps_init("proc", pm_proc_tps, PM_PROC_NR_TPS);
+	if (ret)
+		return ret;
 	pm_proc_scratch = alloc_percpu(struct pm_proc_exec_scratch);
 	if (!pm_proc_scratch) {
 		ret = -ENOMEM;
@@ -286,7 +256,7 @@ int pm_proc_init(void)
 err_register:
 	free_percpu(pm_proc_scratch);
 err_scratch:
-	free_percpu(pm_proc_counts);
+	pm_tps_exit(pm_proc_tps, PM_PROC_NR_TPS);
 	return ret;
 }
 
@@ -294,5 +264,5 @@ void pm_proc_exit(void)
 {
 	pm_group_unregister(PERSECMON_GROUP_PROC);
 	free_percpu(pm_proc_scratch);
-	free_percpu(pm_proc_counts);
+	pm_tps_exit(pm_proc_tps, PM_PROC_NR_TPS);
 }

@@ -24,6 +24,7 @@
 #include <linux/timekeeping.h>
 
 #include "core/agg.h"
+#include "core/aggmap.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "probes/vfs.h"
@@ -60,6 +61,89 @@ static struct pm_agg_counters pm_vfs_latency[2];
 static struct kretprobe pm_vfs_read_rp;
 static struct kretprobe pm_vfs_write_rp;
 static struct kprobe pm_vfs_open_kp;
+
+/*
+ * Top-N tables (aggmap.h), updated by every read and write: per process
+ * ("vfs_top_procs", key tgid and comm) and per process and file
+ * ("vfs_top_files", key tgid, dev, ino, file type and dentry name, like
+ * bcc's filetop). Rows come sorted by bytes, largest first.
+ */
+enum {
+	PM_VFS_TOP_READS,
+	PM_VFS_TOP_WRITES,
+	PM_VFS_TOP_READ_BYTES,
+	PM_VFS_TOP_WRITE_BYTES,
+};
+
+#define PM_VFS_TOP_COLUMNS	"reads,writes,read_bytes,write_bytes"
+#define PM_VFS_TOP_SORT		(BIT(PM_VFS_TOP_READ_BYTES) | \
+				 BIT(PM_VFS_TOP_WRITE_BYTES))
+/* Dentry name bytes in a file key, NUL included. */
+#define PM_VFS_TOP_NAME_LEN	31
+
+struct pm_vfs_proc_key {
+	u32 tgid;
+	char comm[TASK_COMM_LEN];
+	u32 pad;
+};
+
+struct pm_vfs_file_key {
+	u64 ino;
+	u32 tgid;
+	u32 dev;
+	char type;		/* R regular, S socket, O other (filetop's T) */
+	char name[PM_VFS_TOP_NAME_LEN];
+};
+
+/* Non-printable bytes of a name would break the debugfs lines. */
+static void pm_vfs_key_printable(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static int pm_vfs_proc_format(char *buf, size_t size, const void *key)
+{
+	const struct pm_vfs_proc_key *k = key;
+	int len = scnprintf(buf, size, "pid=%u comm=%s", k->tgid, k->comm);
+
+	pm_vfs_key_printable(buf);
+	return len;
+}
+
+/* The name comes last: a long pid, dev and ino cut the name, not them. */
+static int pm_vfs_file_format(char *buf, size_t size, const void *key)
+{
+	const struct pm_vfs_file_key *k = key;
+	int len = scnprintf(buf, size, "pid=%u dev=%u:%u ino=%llu t=%c name=%s",
+			    k->tgid, MAJOR(k->dev), MINOR(k->dev), k->ino,
+			    k->type, k->name);
+
+	pm_vfs_key_printable(buf);
+	return len;
+}
+
+static const struct pm_aggmap_info pm_vfs_top_procs_info = {
+	.name = "vfs_top_procs",
+	.columns = PM_VFS_TOP_COLUMNS,
+	.capacity = 1024,
+	.key_size = sizeof(struct pm_vfs_proc_key),
+	.format_key = pm_vfs_proc_format,
+	.sort_columns = PM_VFS_TOP_SORT,
+};
+
+static const struct pm_aggmap_info pm_vfs_top_files_info = {
+	.name = "vfs_top_files",
+	.columns = PM_VFS_TOP_COLUMNS,
+	.capacity = 4096,
+	.key_size = sizeof(struct pm_vfs_file_key),
+	.format_key = pm_vfs_file_format,
+	.sort_columns = PM_VFS_TOP_SORT,
+};
+
+DEFINE_PM_AGGMAP(pm_vfs_top_procs);
+DEFINE_PM_AGGMAP(pm_vfs_top_files);
 
 static struct pm_probe pm_vfs_probes[] = {
 	[PERSECMON_VFS_READ] = {
@@ -134,6 +218,61 @@ static void pm_vfs_emit(u8 op, const struct dentry *dentry,
 	pm_emit_end(&em);
 }
 
+/* Like pm_vfs_dentry_name(), into a zeroed key field of @size bytes. */
+static void pm_vfs_key_name(const struct dentry *dentry, char *buf,
+			    size_t size)
+{
+	const unsigned char *name;
+	size_t len = 0;
+
+	rcu_read_lock();
+	name = READ_ONCE(dentry->d_name.name);
+	while (len < size - 1 && name[len]) {
+		buf[len] = name[len];
+		len++;
+	}
+	rcu_read_unlock();
+}
+
+static void pm_vfs_top_add(struct pm_aggmap *map, const void *key,
+			   unsigned int col, s64 ret)
+{
+	atomic64_t *v = pm_aggmap_values(map, key);
+
+	pm_aggmap_add(v, col, 1);
+	if (ret > 0)
+		pm_aggmap_add(v, col + PM_VFS_TOP_READ_BYTES, ret);
+}
+
+/*
+ * The top-N tables. A kretprobe handler runs with preemption disabled,
+ * which is the RCU read-side section aggmap.h asks for.
+ */
+static void pm_vfs_top_update(u8 op, const struct file *file,
+			      const struct inode *inode, s64 ret)
+{
+	unsigned int col = op == PERSECMON_VFS_READ ? PM_VFS_TOP_READS :
+						      PM_VFS_TOP_WRITES;
+	struct pm_vfs_proc_key pk;
+	struct pm_vfs_file_key fk;
+
+	BUILD_BUG_ON(PM_VFS_TOP_WRITE_BYTES - PM_VFS_TOP_WRITES !=
+		     PM_VFS_TOP_READ_BYTES);
+	memset(&pk, 0, sizeof(pk));
+	pk.tgid = current->tgid;
+	strscpy(pk.comm, current->comm, sizeof(pk.comm));
+	pm_vfs_top_add(&pm_vfs_top_procs, &pk, col, ret);
+
+	memset(&fk, 0, sizeof(fk));
+	fk.ino = inode->i_ino;
+	fk.tgid = pk.tgid;
+	fk.dev = inode->i_sb->s_dev;
+	fk.type = S_ISREG(inode->i_mode) ? 'R' :
+		  S_ISSOCK(inode->i_mode) ? 'S' : 'O';
+	pm_vfs_key_name(file->f_path.dentry, fk.name, sizeof(fk.name));
+	pm_vfs_top_add(&pm_vfs_top_files, &fk, col, ret);
+}
+
 static int pm_vfs_rw_entry(struct kretprobe_instance *ri,
 			   struct pt_regs *regs, u8 op)
 {
@@ -161,6 +300,7 @@ static int pm_vfs_rw_return(struct kretprobe_instance *ri,
 			   PM_VFS_STAT_READ_BYTES : PM_VFS_STAT_WRITE_BYTES,
 			   ret);
 	pm_agg_hist_add(&pm_vfs_latency[op], latency_ns);
+	pm_vfs_top_update(op, call->file, inode, ret);
 	pm_vfs_emit(op, call->file->f_path.dentry, inode, inode->i_sb->s_dev,
 		    latency_ns, ret, call->count);
 	return 0;
@@ -368,11 +508,21 @@ int pm_vfs_init(void)
 	ret = pm_agg_table_register(&pm_vfs_latency_table);
 	if (ret)
 		goto err_stat_table;
-	ret = pm_group_register(PERSECMON_GROUP_VFS, &pm_vfs_group);
+	ret = pm_aggmap_init(&pm_vfs_top_procs, &pm_vfs_top_procs_info);
 	if (ret)
 		goto err_latency_table;
+	ret = pm_aggmap_init(&pm_vfs_top_files, &pm_vfs_top_files_info);
+	if (ret)
+		goto err_top_procs;
+	ret = pm_group_register(PERSECMON_GROUP_VFS, &pm_vfs_group);
+	if (ret)
+		goto err_top_files;
 	return 0;
 
+err_top_files:
+	pm_aggmap_destroy(&pm_vfs_top_files);
+err_top_procs:
+	pm_aggmap_destroy(&pm_vfs_top_procs);
 err_latency_table:
 	pm_agg_table_unregister(&pm_vfs_latency_table);
 err_stat_table:
@@ -387,6 +537,8 @@ err_free:
 void pm_vfs_exit(void)
 {
 	pm_group_unregister(PERSECMON_GROUP_VFS);
+	pm_aggmap_destroy(&pm_vfs_top_files);
+	pm_aggmap_destroy(&pm_vfs_top_procs);
 	pm_agg_table_unregister(&pm_vfs_latency_table);
 	pm_agg_table_unregister(&pm_vfs_stat_table);
 	pm_vfs_unregister_probes(ARRAY_SIZE(pm_vfs_probes));

@@ -1,20 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The PerSecMon demo, inside the guest: load the module, show its state,
-# stream events from every context through the whole pipeline (probes ->
-# per-CPU rings -> mmap reader -> decode), overflow a small buffer on
-# purpose to show that losses are announced, then unload. Run by
+# The PerSecMon demo, inside the guest: the whole pipeline (probes ->
+# per-CPU rings and in-kernel aggregates -> mmap reader / netlink ->
+# decode -> bcc-style reports) on real workloads at every layer: processes
+# (execsnoop), files (opensnoop, vfsstat, filetop), storage (bonnie++ on
+# an ext4 on null_blk: biosnoop, biolatency, biotop), network (iperf3 on
+# loopback: tcpconnlat, tcpstates), name lookups (gethostlatency), memory
+# (memleak on a leaking program, and the kernel's allocations), plus the
+# data path itself (synthetic events from every context, a storm that
+# overflows small buffers with every drop counted). Run by
 # tests/demo/run.sh through the VM harness; its output is the demo.
-# vm-timeout: 600
+# vm-timeout: 1500
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
 . "$(dirname "$0")/../vm/datapath-lib.sh"
 
 banner() { printf '\n=== %s\n' "$*"; }
 
-banner "Loading persecmon on $(uname -r)"
-load_module
+banner "Loading persecmon on $(uname -r), always-on aggregates for vfs, block and net"
+load_module groups=vfs,block,net
 run persecmon --version
 run persecmon status
 
@@ -33,6 +38,105 @@ sleep 1
 stop_reader json "$READER_PID"
 head -3 "$PM_ARTIFACTS/json.out"
 
+work=$(mktemp -d /run/pm-demo.XXXXXX)
+
+banner "Processes and files: execsnoop and opensnoop while a shell script runs"
+persecmon execsnoop -d 8 >"$work/exec.txt" 2>"$work/exec.err" &
+exec_pid=$!
+persecmon opensnoop -d 8 -n cat >"$work/open.txt" 2>"$work/open.err" &
+open_pid=$!
+sleep 3
+sh -c 'for f in /etc/hostname /etc/os-release /nonexistent; do cat "$f" >/dev/null 2>&1; done; ls /etc >/dev/null; uname -a >/dev/null'
+wait "$exec_pid" "$open_pid" || true
+cat "$work/exec.txt"
+cat "$work/open.txt"
+
+banner "Storage: bonnie++ on ext4 on a null_blk disk"
+modprobe null_blk nr_devices=1 gb=1 memory_backed=1
+mkfs.ext4 -q -F /dev/nullb0
+mkdir -p "$work/mnt"
+mount /dev/nullb0 "$work/mnt"
+persecmon biosnoop -d 20 >"$work/biosnoop.txt" 2>&1 &
+biosnoop_pid=$!
+persecmon biotop -C 20 1 >"$work/biotop.txt" 2>&1 &
+biotop_pid=$!
+persecmon vfsstat 5 4 >"$work/vfsstat.txt" 2>&1 &
+vfsstat_pid=$!
+sleep 3
+run bonnie++ -d "$work/mnt" -s 64 -r 32 -n 0 -f -b -u root -q >"$work/bonnie.csv" 2>"$work/bonnie.err" || cat "$work/bonnie.err"
+sync
+wait "$biosnoop_pid" "$biotop_pid" "$vfsstat_pid" || true
+echo "bonnie++ (CSV): $(tail -1 "$work/bonnie.csv")"
+echo "--- persecmon biosnoop (first 15 of $(wc -l <"$work/biosnoop.txt") lines)"
+head -15 "$work/biosnoop.txt"
+echo "--- persecmon biotop"
+cat "$work/biotop.txt"
+echo "--- persecmon vfsstat"
+cat "$work/vfsstat.txt"
+run persecmon biolatency -D -d 1
+run persecmon filetop -C 1 1
+umount "$work/mnt"
+rmmod null_blk
+
+banner "Network: iperf3 over loopback, connect latency and state changes"
+iperf3 -s -1 -D -p 5299 >/dev/null
+persecmon tcpconnlat -d 10 >"$work/tcpconnlat.txt" 2>&1 &
+tcl_pid=$!
+persecmon tcpstates -d 10 >"$work/tcpstates.txt" 2>&1 &
+tst_pid=$!
+sleep 3
+run iperf3 -c 127.0.0.1 -p 5299 -t 2 -f m | tail -4
+python3 -c '
+import socket
+for port in (5299, 9):  # the server has exited: refused
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.1", port))
+    except OSError as e:
+        print("connect to", port, "failed:", e)
+    s.close()'
+wait "$tcl_pid" "$tst_pid" || true
+cat "$work/tcpconnlat.txt"
+head -20 "$work/tcpstates.txt"
+
+banner "Name lookups: gethostlatency"
+cp /etc/hosts "$work/hosts.orig"
+echo "10.1.2.3 demo-db.internal demo-cache.internal" >>/etc/hosts
+persecmon gethostlatency -d 8 >"$work/dns.txt" 2>&1 &
+dns_pid=$!
+sleep 3
+python3 -c '
+import socket
+for h in ("demo-db.internal", "demo-cache.internal", "localhost"):
+    socket.getaddrinfo(h, 80)
+    socket.gethostbyname(h)'
+wait "$dns_pid" || true
+cat "$work/dns.txt"
+cp "$work/hosts.orig" /etc/hosts
+
+banner "Memory: memleak on a program that leaks 40 x 4 KiB from one place"
+cat >"$work/leak.py" <<'PY'
+import ctypes, time
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+time.sleep(2)
+for i in range(100):
+    p = libc.malloc(4096)
+    if i % 5 >= 2:
+        libc.free(p)  # 60 freed, 40 leaked
+time.sleep(4)
+PY
+run persecmon memleak -c "python3 $work/leak.py" -T 3 3 1
+
+banner "The kernel's own allocations: memleak (kernel mode), top 3 stacks"
+run persecmon memleak -T 3 3 1
+
+banner "The always-on view: cat /sys/kernel/debug/persecmon/..."
+for f in "$PM_DEBUGFS"/*; do
+	echo "--- $f"
+	head -30 "$f"
+done
 banner "A storm into 16 KiB buffers: every drop is counted and announced"
 unload_module
 load_module buffer_kb=16
@@ -44,7 +148,5 @@ sleep 1
 stop_reader storm "$READER_PID"
 cat "$PM_ARTIFACTS/storm.err"
 
-banner "The always-on view: cat /sys/kernel/debug/persecmon/status"
-cat "$PM_DEBUGFS/status"
 unload_module
 banner "Unloaded cleanly"

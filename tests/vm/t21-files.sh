@@ -8,7 +8,9 @@
 # --json (syscall, path, flags, mode, fd or errno, pid, uid) and in
 # persecmon opensnoop (text and --json), and agree with bcc's
 # opensnoop-bpfcc run on the same workload (bcc does not trace creat(),
-# so the comparison leaves creat() out).
+# so the comparison leaves creat() out). With the group enabled only
+# globally (no session, no ring write), the "opens" table must count
+# exactly the opens and failed opens of a workload's pid.
 # vm-timeout: 600
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -259,5 +261,56 @@ PY
 info "=== the group detaches with its last session"
 st=$(persecmon status --json)
 assert_eq 0 "$(jfield "$st" 'd["sessions"]')" "open sessions after the readers exited"
+
+info "=== aggregate-only: the \"opens\" table, exact for the workload's pid"
+assert_exists "$PM_DEBUGFS/opens"
+[ "$(stat -c %a "$PM_DEBUGFS/opens")" = 444 ] || fail "debugfs opens is not 0444"
+assert_grep '^# key ?opens failed$' "$PM_DEBUGFS/opens"
+assert_cmd persecmon enable files
+produced_before=$(awk '$1 == "cpu" { n += $6 } END { print n + 0 }' "$PM_DEBUGFS/status")
+cat >"$PM_ARTIFACTS/opens-workload.py" <<'PY'
+# N creating opens and N failing ones between two reads of the table; each
+# read is one open of its own, counted before the table is printed.
+import json, os, sys
+table, d, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+me = "pid=%d comm=" % os.getpid()
+
+def row():
+    with open(table) as f:
+        for line in f:
+            if line.startswith(me):
+                key, opens, failed = line.rsplit(" ", 2)
+                return key, int(opens), int(failed)
+    raise SystemExit("no row for " + me)
+
+k0, o0, f0 = row()
+for i in range(n):
+    os.close(os.open("%s/agg%02d" % (d, i), os.O_WRONLY | os.O_CREAT, 0o600))
+for i in range(n):
+    try:
+        os.open("%s/nope%02d" % (d, i), os.O_RDONLY)
+        raise SystemExit("nope%02d exists" % i)
+    except FileNotFoundError:
+        pass
+k1, o1, f1 = row()
+json.dump({"pid": os.getpid(), "key": k1, "opens": o1 - o0,
+           "failed": f1 - f0}, open(out, "w"))
+PY
+assert_cmd python3 "$PM_ARTIFACTS/opens-workload.py" "$PM_DEBUGFS/opens" "$dir" "$N" "$PM_ARTIFACTS/opens.json"
+cat "$PM_ARTIFACTS/opens.json"
+echo
+head -n 5 "$PM_DEBUGFS/opens"
+python3 - "$PM_ARTIFACTS/opens.json" "$N" <<'PY' || fail "the opens table does not count the workload exactly"
+import json, sys
+d, n = json.load(open(sys.argv[1])), int(sys.argv[2])
+assert d["key"] == "pid=%d comm=python3" % d["pid"], d
+# N creating opens, N failing ones and the second read's own open.
+assert (d["opens"], d["failed"]) == (2 * n + 1, n), (d, 2 * n + 1, n)
+print("ok: opens", d["opens"], "failed", d["failed"])
+PY
+grep -q '^\[overflow\]' "$PM_DEBUGFS/opens" && fail "the opens table overflowed"
+assert_eq "$produced_before" "$(awk '$1 == "cpu" { n += $6 } END { print n + 0 }' "$PM_DEBUGFS/status")" \
+	"records produced with the group enabled only globally"
+assert_cmd persecmon disable files
 rm -rf "$dir"
 unload_module

@@ -9,7 +9,10 @@
 # the global aggregates (vfsstat, vfs_latency) must count at least the
 # workload with the group enabled only globally, without one ring write;
 # persecmon vfsstat must report at least the workload; the debugfs tables
-# and probes file must be readable; AGG_RESET must zero the tables.
+# and probes file must be readable; AGG_RESET must zero the tables. The
+# top-N tables (vfs_top_files, vfs_top_procs) must hold the workload's
+# rows for its pid and files with the exact counts and bytes, and
+# persecmon filetop must show them.
 # vm-timeout: 600
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -66,7 +69,7 @@ produced_total() {
 }
 
 info "=== the tables and the probes file exist, 0444, before anything attached"
-for f in vfsstat vfs_latency probes; do
+for f in vfsstat vfs_latency vfs_top_procs vfs_top_files probes; do
 	assert_exists "$PM_DEBUGFS/$f"
 	[ "$(stat -c %a "$PM_DEBUGFS/$f")" = 444 ] || fail "debugfs $f is not 0444"
 	assert_cmd cat "$PM_DEBUGFS/$f"
@@ -98,6 +101,47 @@ lat_total=$(awk '$2 == "->" { n += $5 } END { print n + 0 }' "$PM_DEBUGFS/vfs_la
 assert_cmd cat "$PM_DEBUGFS/probes"
 hits=$(awk '$4 == "vfs_read" { print $12 }' "$PM_DEBUGFS/probes")
 [ "$hits" -ge "$N" ] || fail "vfs_read hits $hits < $N"
+info "=== top-N tables: the workload's rows, exact"
+head -n 12 "$PM_DEBUGFS/vfs_top_files"
+check_top_tables() {
+	python3 - "$PM_DEBUGFS/vfs_top_files" "$PM_DEBUGFS/vfs_top_procs" "$manifest" "$N" "$B" "$M" "$C" "$long" <<'PY'
+import json, os, re, sys
+files_t, procs_t, manifest = sys.argv[1:4]
+n, b, m, c = map(int, sys.argv[4:8])
+long = sys.argv[8]
+man = json.load(open(manifest))
+pid = man["pid"]
+
+def rows(path):
+    lines = open(path).read().splitlines()
+    assert re.fullmatch("# key ?reads writes read_bytes write_bytes", lines[0]), lines[0]
+    out = {}
+    for line in lines[1:]:
+        f = line.rsplit(" ", 4)
+        assert f[0] not in out, ("a key twice: duplicates not merged", f[0])
+        out[f[0]] = tuple(map(int, f[1:]))
+    return out
+
+files = rows(files_t)
+assert "[overflow]" not in files, ("vfs_top_files overflowed", files["[overflow]"])
+vals = [v[2] + v[3] for k, v in files.items()]
+assert vals == sorted(vals, reverse=True), "vfs_top_files not sorted by bytes"
+for name, want in (("data", (n, 0, n * b, 0)), ("out", (0, m, 0, m * c))):
+    f = man["files"][name]
+    key = "pid=%d dev=%d:%d ino=%d t=R name=%s" % (pid, os.major(f["dev"]), os.minor(f["dev"]), f["ino"], name)
+    assert files.get(key) == want, (key, files.get(key), want)
+    print("ok:", key, want)
+# The long-named file was only opened: no row for it.
+ino = " ino=%d " % man["files"][long]["ino"]
+assert not [k for k in files if k.startswith("pid=%d " % pid) and ino in k], "a row for the opened-only file"
+procs = rows(procs_t)
+assert "[overflow]" not in procs, procs["[overflow]"]
+p = procs.get("pid=%d comm=python3" % pid)
+assert p and p[0] >= n and p[1] >= m and p[2] >= n * b and p[3] >= m * c, ("vfs_top_procs", p)
+print("ok: pid=%d comm=python3" % pid, p)
+PY
+}
+check_top_tables || fail "vfs_top_files / vfs_top_procs do not hold the workload's rows"
 assert_cmd persecmon disable vfs
 assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
 
@@ -125,6 +169,67 @@ echo "+ persecmon vfsstat 1 2"
 persecmon vfsstat 1 2 | tee "$PM_ARTIFACTS/vfsstat.txt"
 assert_grep '^TIME +READ/s +WRITE/s +OPEN/s' "$PM_ARTIFACTS/vfsstat.txt"
 assert_eq 3 "$(wc -l <"$PM_ARTIFACTS/vfsstat.txt")" "vfsstat text lines (header + 2)"
+
+info "=== persecmon filetop (enables the group itself for its lifetime)"
+echo "+ persecmon filetop --json 1 1"
+persecmon filetop --json 1 1 >"$PM_ARTIFACTS/filetop1.json" 2>"$PM_ARTIFACTS/filetop1.err" ||
+	{ cat "$PM_ARTIFACTS/filetop1.err"; fail "persecmon filetop --json 1 1 exited $?"; }
+cat "$PM_ARTIFACTS/filetop1.json"
+python3 - "$PM_ARTIFACTS/filetop1.json" <<'PY' || fail "filetop --json 1 1 output"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+d = json.loads(lines[0])
+assert set(d) == {"time", "interval_s", "rows", "rows_omitted"}, d
+assert 0.5 < d["interval_s"] < 30 and isinstance(d["rows"], list), d
+for r in d["rows"]:
+    assert r["type"] == "R" or r["overflow"], r
+    assert r["reads"] + r["writes"] > 0 and r["r_kb"] == r["read_bytes"] // 1024, r
+print("ok: filetop --json 1 1,", len(d["rows"]), "rows")
+PY
+assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
+echo "+ persecmon filetop --json -r 100000 8 1 &"
+persecmon filetop --json -r 100000 8 1 >"$PM_ARTIFACTS/filetop.json" 2>"$PM_ARTIFACTS/filetop.err" &
+filetop_pid=$!
+# Its first dump is taken when it says so: the workload must come after.
+for ((i = 0; i < 300 * PM_SLOW; i++)); do
+	grep -q '^Tracing' "$PM_ARTIFACTS/filetop.err" && break
+	sleep 0.1
+done
+assert_grep '^Tracing' "$PM_ARTIFACTS/filetop.err"
+run_workload
+wait "$filetop_pid" || { cat "$PM_ARTIFACTS/filetop.err"; fail "persecmon filetop exited $?"; }
+python3 - "$PM_ARTIFACTS/filetop.json" "$manifest" "$N" "$B" "$M" "$C" <<'PY' || fail "filetop --json: the workload's rows"
+import json, os, sys
+lines = open(sys.argv[1]).read().splitlines()
+man = json.load(open(sys.argv[2]))
+n, b, m, c = map(int, sys.argv[3:7])
+assert len(lines) == 1, lines
+d = json.loads(lines[0])
+assert d["rows_omitted"] == 0, d["rows_omitted"]
+pid = man["pid"]
+got = {r["file"]: r for r in d["rows"] if r["tid"] == pid and not r["overflow"]}
+for name, want in (("data", (n, 0, n * b, 0)), ("out", (0, m, 0, m * c))):
+    r, f = got.get(name), man["files"][name]
+    assert r, (name, sorted(got))
+    assert (r["reads"], r["writes"], r["read_bytes"], r["write_bytes"]) == want, (r, want)
+    assert r["comm"] == "python3" and r["type"] == "R" and r["ino"] == f["ino"], r
+    assert r["dev"] == "%d:%d" % (os.major(f["dev"]), os.minor(f["dev"])), r
+    print("ok: filetop", r)
+bytes_ = [r["read_bytes"] + r["write_bytes"] for r in d["rows"]]
+assert bytes_ == sorted(bytes_, reverse=True), "rows not sorted by bytes"
+PY
+echo "+ persecmon filetop -C -a 1 1"
+persecmon filetop -C -a 1 1 | tee "$PM_ARTIFACTS/filetop.txt"
+assert_grep '^TID +COMM +READS +WRITES +R_Kb +W_Kb +T +FILE$' "$PM_ARTIFACTS/filetop.txt"
+echo "+ persecmon filetop --json -a -p 1 1 1"
+persecmon filetop --json -a -p 1 1 1 >"$PM_ARTIFACTS/filetop-p.json"
+python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+assert all(r["tid"] == 1 or r["overflow"] for r in d["rows"]), d
+' "$PM_ARTIFACTS/filetop-p.json" || fail "filetop -p 1 printed another process"
+assert_fails persecmon filetop -s nosuchkey 1 1
 
 info "=== events: persecmon-read -g vfs --json, exactly the workload's calls"
 start_reader vfs -g vfs --json
@@ -171,7 +276,13 @@ assert_cmd persecmon enable vfs
 run_workload
 read -r r1 w1 o1 rb1 wb1 <<<"$(vfsstat_row)"
 [ "$r1" -ge "$N" ] || fail "vfsstat read $r1 < $N before the reset"
+check_top_tables || fail "vfs_top_files / vfs_top_procs before the reset"
+wl_pid=$(jfield "$(cat "$manifest")" 'd["pid"]')
 assert_cmd persecmon vfsstat --reset
+assert_cmd persecmon filetop --reset
+# The workload has exited: nothing can count for its pid any more.
+grep -q "^pid=$wl_pid " "$PM_DEBUGFS/vfs_top_files" && fail "vfs_top_files not reset"
+grep -q "^pid=$wl_pid " "$PM_DEBUGFS/vfs_top_procs" && fail "vfs_top_procs not reset"
 read -r r2 w2 o2 rb2 wb2 <<<"$(vfsstat_row)"
 echo "after reset: read $r2 write $w2 open $o2 read_bytes $rb2 write_bytes $wb2"
 # Only the calls between the reset and the cat remain: a handful.

@@ -16,8 +16,17 @@ int cmd_enable(const char *name, int argc, char **argv);
 int cmd_disable(const char *name, int argc, char **argv);
 int cmd_trigger(const char *name, int argc, char **argv);
 int cmd_vfsstat(const char *name, int argc, char **argv);
+int cmd_filetop(const char *name, int argc, char **argv);
 int cmd_execsnoop(const char *name, int argc, char **argv);
 int cmd_opensnoop(const char *name, int argc, char **argv);
+int cmd_biolatency(const char *name, int argc, char **argv);
+int cmd_biosnoop(const char *name, int argc, char **argv);
+int cmd_biotop(const char *name, int argc, char **argv);
+int cmd_tcpconnlat(const char *name, int argc, char **argv);
+int cmd_tcpstates(const char *name, int argc, char **argv);
+int cmd_memleak(const char *name, int argc, char **argv);
+int cmd_gethostlatency(const char *name, int argc, char **argv);
+int cmd_usdt(const char *name, int argc, char **argv);
 
 /* enable and disable differ only in direction and help text. */
 int cmd_group_run(const struct pm_command *cmd, bool enable, int argc,

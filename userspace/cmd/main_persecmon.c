@@ -25,8 +25,17 @@ static const struct subcommand subcommands[] = {
 	{ "trigger", cmd_trigger, "emit synthetic test events (drives the data path)" },
 	{ "read", cmd_read, "stream events (same as persecmon-read)" },
 	{ "vfsstat", cmd_vfsstat, "VFS reads, writes, opens per second, like bcc vfsstat" },
+	{ "filetop", cmd_filetop, "file reads and writes by process, like bcc filetop" },
 	{ "execsnoop", cmd_execsnoop, "trace new processes (exec), like bcc execsnoop" },
 	{ "opensnoop", cmd_opensnoop, "trace file opens, like bcc opensnoop" },
+	{ "biolatency", cmd_biolatency, "block I/O latency histograms, like bcc biolatency" },
+	{ "biosnoop", cmd_biosnoop, "trace block I/O, like bcc biosnoop" },
+	{ "biotop", cmd_biotop, "block I/O by process, like bcc biotop" },
+	{ "tcpconnlat", cmd_tcpconnlat, "TCP connect latency, like bcc tcpconnlat" },
+	{ "tcpstates", cmd_tcpstates, "TCP state changes, like bcc tcpstates" },
+	{ "memleak", cmd_memleak, "outstanding allocations by stack (kernel or -p PID), like bcc memleak" },
+	{ "gethostlatency", cmd_gethostlatency, "latency of libc name lookups, like bcc gethostlatency" },
+	{ "usdt", cmd_usdt, "list a binary's USDT probes, or count one's hits" },
 };
 
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -17,7 +17,10 @@ static const char status_description[] =
 	"buffer size, open sessions, the probe groups enabled globally and the\n"
 	"groups attached (enabled globally or by any session), and per-CPU\n"
 	"totals over all sessions: records produced, written, dropped (buffer\n"
-	"full) and consumed by readers. With an interval, repeats.\n";
+	"full) and consumed by readers, and every probe of every group: its\n"
+	"mechanism, whether it is attached (ERROR: -errno of a failed attach),\n"
+	"HITS and MISSED (kprobe recursion misses plus kretprobe instances\n"
+	"that ran out). With an interval, repeats.\n";
 
 static const char status_examples[] =
 	"  persecmon status                # one snapshot\n"
@@ -100,6 +103,28 @@ static void print_status(struct pm_out *o, const struct pm_status *st,
 		pm_out_col_u64(o, "produced", -12, s->produced);
 		pm_out_col_u64(o, "dropped", -12, s->dropped);
 		print_groups(o, "groups", s->groups);
+		pm_out_line_end(o);
+	}
+	pm_out_list_end(o);
+
+	/* Failed attaches and misses are shown, never hidden. */
+	pm_out_list_begin(o, "probes",
+			  "GROUP      MECHANISM  ATTACHED ERROR HITS         MISSED       PROBE");
+	for (i = 0; i < st->nr_probes; i++) {
+		const struct pm_status_probe *p = &st->probes[i];
+
+		pm_out_line_begin(o);
+		pm_out_col_str(o, "group", -10, p->group);
+		pm_out_col_str(o, "mechanism", -10, p->mechanism);
+		if (pm_out_is_json(o))
+			pm_out_kv_bool(o, "attached", p->attached);
+		else
+			pm_out_col_str(o, "attached", -8,
+				       p->attached ? "yes" : "no");
+		pm_out_col_i64(o, "error", -5, p->error);
+		pm_out_col_u64(o, "hits", -12, p->hits);
+		pm_out_col_u64(o, "missed", -12, p->missed);
+		pm_out_col_str(o, "name", 0, p->name);
 		pm_out_line_end(o);
 	}
 	pm_out_list_end(o);

@@ -90,6 +90,65 @@ static const char *errno_hint(int errnum)
 	}
 }
 
+/*
+ * An offset inside the n-th PERSECMON_A_UPROBE nest of @nlh (whose
+ * attributes have their own numbering) as " (attribute UPROBE #n UP_X)";
+ * false if the offset is not inside one.
+ */
+static bool uprobe_attr_where(const struct nlmsghdr *nlh, uint32_t offset,
+			      char *where, size_t len)
+{
+	static const char *const up_names[] = {
+		[PERSECMON_A_UP_PATH] = "UP_PATH",
+		[PERSECMON_A_UP_OFFSET] = "UP_OFFSET",
+		[PERSECMON_A_UP_REF_CTR_OFFSET] = "UP_REF_CTR_OFFSET",
+		[PERSECMON_A_UP_ROLE] = "UP_ROLE",
+		[PERSECMON_A_UP_FLAGS] = "UP_FLAGS",
+		[PERSECMON_A_UP_NAME] = "UP_NAME",
+		[PERSECMON_A_UP_COOKIE] = "UP_COOKIE",
+	};
+	const char *base = (const char *)nlh;
+	const struct nlattr *a, *in;
+	int rem, irem, n = 0;
+	uint32_t start;
+
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+		return false;
+	nla_for_each_attr(a, (struct nlattr *)(base + NLMSG_HDRLEN +
+					       GENL_HDRLEN),
+			  (int)(nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN),
+			  rem) {
+		if (nla_type(a) != PERSECMON_A_UPROBE)
+			continue;
+		n++;
+		start = (uint32_t)((const char *)a - base);
+		if (offset < start || offset >= start + (uint32_t)a->nla_len)
+			continue;
+		if (offset == start) {
+			snprintf(where, len, " (attribute UPROBE #%d)", n);
+			return true;
+		}
+		nla_for_each_nested(in, (struct nlattr *)a, irem) {
+			unsigned int t = nla_type(in);
+
+			if ((uint32_t)((const char *)in - base) != offset)
+				continue;
+			if (t < sizeof(up_names) / sizeof(up_names[0]) &&
+			    up_names[t])
+				snprintf(where, len,
+					 " (attribute UPROBE #%d %s)", n,
+					 up_names[t]);
+			else
+				snprintf(where, len,
+					 " (attribute UPROBE #%d #%u)", n, t);
+			return true;
+		}
+		snprintf(where, len, " (attribute UPROBE #%d)", n);
+		return true;
+	}
+	return false;
+}
+
 int pm_ctl_ack_error(const struct pm_ext_ack *ack, const char *what,
 		     struct nl_msg *request, struct pm_error *err)
 {
@@ -103,9 +162,12 @@ int pm_ctl_ack_error(const struct pm_ext_ack *ack, const char *what,
 			const struct nlattr *a =
 				(const void *)((const char *)nlh + ack->offset);
 
-			snprintf(where, sizeof(where), " (attribute %s)",
-				 attr_label(a->nla_type & NLA_TYPE_MASK, buf,
-					    sizeof(buf)));
+			if (!uprobe_attr_where(nlh, ack->offset, where,
+					       sizeof(where)))
+				snprintf(where, sizeof(where),
+					 " (attribute %s)",
+					 attr_label(a->nla_type & NLA_TYPE_MASK,
+						    buf, sizeof(buf)));
 		}
 	} else if (ack->has_missing) {
 		snprintf(where, sizeof(where), " (missing attribute %s)",
@@ -179,6 +241,50 @@ struct nl_msg *pm_ctl_msg_filter(int family,
 	if (filter->include_self &&
 	    nla_put_flag(m, PERSECMON_A_FILTER_INCLUDE_SELF) < 0)
 		goto fail;
+	return m;
+fail:
+	nlmsg_free(m);
+	return NULL;
+}
+
+struct nl_msg *pm_ctl_msg_uprobe(int family, const char *group,
+				 const struct pm_session_ref *session,
+				 const struct pm_ctl_uprobe *targets, size_t n)
+{
+	size_t i, size = 256 + strlen(group);
+	struct nlattr *nest;
+	struct nl_msg *m;
+
+	for (i = 0; i < n; i++)
+		size += 128 + strlen(targets[i].path) +
+			(targets[i].name ? strlen(targets[i].name) : 0);
+	m = nlmsg_alloc_size(size);
+	if (!m)
+		return NULL;
+	if (!genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+			 PERSECMON_CMD_UPROBE_ENABLE, PERSECMON_GENL_VERSION) ||
+	    nla_put_string(m, PERSECMON_A_GROUP, group) < 0 ||
+	    put_session(m, session) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		const struct pm_ctl_uprobe *t = &targets[i];
+
+		nest = nla_nest_start(m, PERSECMON_A_UPROBE);
+		if (!nest ||
+		    nla_put_string(m, PERSECMON_A_UP_PATH, t->path) < 0 ||
+		    nla_put_u64(m, PERSECMON_A_UP_OFFSET, t->offset) < 0 ||
+		    nla_put_u32(m, PERSECMON_A_UP_ROLE, t->role) < 0 ||
+		    nla_put_u32(m, PERSECMON_A_UP_FLAGS, t->flags) < 0 ||
+		    (t->ref_ctr_offset &&
+		     nla_put_u64(m, PERSECMON_A_UP_REF_CTR_OFFSET,
+				 t->ref_ctr_offset) < 0) ||
+		    (t->name &&
+		     nla_put_string(m, PERSECMON_A_UP_NAME, t->name) < 0) ||
+		    (t->cookie &&
+		     nla_put_u64(m, PERSECMON_A_UP_COOKIE, t->cookie) < 0))
+			goto fail;
+		nla_nest_end(m, nest);
+	}
 	return m;
 fail:
 	nlmsg_free(m);
@@ -322,6 +428,59 @@ static int parse_session(struct pm_status *st, struct nlattr *nest,
 	return 0;
 }
 
+static void get_str(const struct nlattr *a, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.*s", (int)strnlen(nla_data(a), nla_len(a)),
+		 (const char *)nla_data(a));
+}
+
+static int parse_probe(struct pm_status *st, struct nlattr *nest,
+		       struct pm_error *err)
+{
+	struct pm_status_probe p = { 0 }, *grown;
+	uint32_t attached = 0, error = 0;
+	struct nlattr *a;
+	int rem, ret = 0;
+
+	nla_for_each_nested(a, nest, rem) {
+		switch (nla_type(a)) {
+		case PERSECMON_A_PR_GROUP:
+			get_str(a, p.group, sizeof(p.group));
+			break;
+		case PERSECMON_A_PR_NAME:
+			get_str(a, p.name, sizeof(p.name));
+			break;
+		case PERSECMON_A_PR_MECHANISM:
+			get_str(a, p.mechanism, sizeof(p.mechanism));
+			break;
+		case PERSECMON_A_PR_ATTACHED:
+			ret = get_u32(a, &attached, "PROBE", err);
+			break;
+		case PERSECMON_A_PR_ERROR:
+			ret = get_u32(a, &error, "PROBE", err);
+			break;
+		case PERSECMON_A_PR_HITS:
+			ret = get_u64(a, &p.hits, "PROBE", err);
+			break;
+		case PERSECMON_A_PR_MISSED:
+			ret = get_u64(a, &p.missed, "PROBE", err);
+			break;
+		default:
+			break;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	p.attached = attached != 0;
+	p.error = (int32_t)error;
+	grown = realloc(st->probes, (st->nr_probes + 1) * sizeof(*grown));
+	if (!grown)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM, "out of memory");
+	st->probes = grown;
+	st->probes[st->nr_probes++] = p;
+	return 0;
+}
+
 int pm_status_parse(struct pm_status *st, struct nlattr *attrs, int len,
 		    struct pm_error *err)
 {
@@ -368,6 +527,9 @@ int pm_status_parse(struct pm_status *st, struct nlattr *attrs, int len,
 		case PERSECMON_A_SESSION:
 			ret = parse_session(st, a, err);
 			break;
+		case PERSECMON_A_PROBE:
+			ret = parse_probe(st, a, err);
+			break;
 		default:
 			break;
 		}
@@ -385,6 +547,7 @@ void pm_status_free(struct pm_status *st)
 {
 	free(st->cpus);
 	free(st->sessions_list);
+	free(st->probes);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -632,6 +795,23 @@ int pm_ctl_set_filter(struct pm_ctl *c, const struct pm_session_ref *session,
 {
 	return transact(c, pm_ctl_msg_filter(c->family, session, filter),
 			"set the session filter", NULL, err);
+}
+
+int pm_ctl_uprobe_enable(struct pm_ctl *c, const char *group,
+			 const struct pm_session_ref *session,
+			 const struct pm_ctl_uprobe *targets, size_t n,
+			 struct pm_error *err)
+{
+	char what[96];
+
+	if (n == 0 || n > PM_CTL_UPROBES_MAX)
+		return pm_error_set(err, PM_ERR_USAGE, EINVAL,
+				    "%zu uprobe targets for group %s (1 to %d)",
+				    n, group, PM_CTL_UPROBES_MAX);
+	snprintf(what, sizeof(what), "attach uprobes of group %s", group);
+	return transact(c, pm_ctl_msg_uprobe(c->family, group, session,
+					     targets, n),
+			what, NULL, err);
 }
 
 int pm_ctl_trigger(struct pm_ctl *c, const struct pm_trigger *t,

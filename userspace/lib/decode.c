@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "persecmon/decode.h"
@@ -15,6 +17,9 @@
 #define EXEC_FIXED	offsetof(struct persecmon_exec_event, data)
 #define OPEN_FIXED	offsetof(struct persecmon_open_event, path)
 #define VFS_FIXED	offsetof(struct persecmon_vfs_event, name)
+#define DNS_FIXED	offsetof(struct persecmon_dns_event, host)
+#define KALLOC_FIXED	offsetof(struct persecmon_kalloc_event, frames)
+#define ALLOC_FIXED	offsetof(struct persecmon_alloc_event, frames)
 
 _Static_assert(sizeof(struct persecmon_record) == 40, "ABI: header size");
 _Static_assert(sizeof(struct persecmon_lost_record) == 64, "ABI: lost size");
@@ -27,8 +32,19 @@ _Static_assert(sizeof(struct persecmon_fork_event) == 72, "ABI: fork size");
 _Static_assert(offsetof(struct persecmon_open_event, path) == 88,
 	       "ABI: open event fixed part");
 _Static_assert(sizeof(struct persecmon_exit_event) == 72, "ABI: exit size");
+_Static_assert(sizeof(struct persecmon_block_event) == 104,
+	       "ABI: block event size");
 _Static_assert(offsetof(struct persecmon_vfs_event, name) == 96,
 	       "ABI: vfs event fixed part");
+_Static_assert(offsetof(struct persecmon_dns_event, host) == 72,
+	       "ABI: dns event fixed part");
+_Static_assert(sizeof(struct persecmon_tcp_event) == 112, "ABI: tcp event size");
+_Static_assert(offsetof(struct persecmon_kalloc_event, frames) == 88,
+	       "ABI: kalloc event fixed part");
+_Static_assert(sizeof(struct persecmon_kfree_event) == 64, "ABI: kfree size");
+_Static_assert(offsetof(struct persecmon_alloc_event, frames) == 64,
+	       "ABI: alloc event fixed part");
+_Static_assert(sizeof(struct persecmon_free_event) == 56, "ABI: free size");
 _Static_assert(sizeof(struct persecmon_ring_ctrl) == 192, "ABI: ctrl layout");
 _Static_assert(offsetof(struct persecmon_ring_ctrl, head) == 64,
 	       "ABI: head on its own cache line");
@@ -74,6 +90,21 @@ size_t pm_record_min_size(unsigned int type)
 		return OPEN_FIXED;
 	case PERSECMON_EV_VFS:
 		return VFS_FIXED;
+	case PERSECMON_EV_BLOCK:
+		return sizeof(struct persecmon_block_event);
+	case PERSECMON_EV_TCP_CONNECT:
+	case PERSECMON_EV_TCP_STATE:
+		return sizeof(struct persecmon_tcp_event);
+	case PERSECMON_EV_DNS:
+		return DNS_FIXED;
+	case PERSECMON_EV_KALLOC:
+		return KALLOC_FIXED;
+	case PERSECMON_EV_KFREE:
+		return sizeof(struct persecmon_kfree_event);
+	case PERSECMON_EV_ALLOC:
+		return ALLOC_FIXED;
+	case PERSECMON_EV_FREE:
+		return sizeof(struct persecmon_free_event);
 	default:
 		return HDR_SIZE;
 	}
@@ -134,6 +165,32 @@ enum pm_rec_status pm_record_check(const void *rec, size_t avail)
 		memcpy(&name_len,
 		       p + offsetof(struct persecmon_vfs_event, name_len), 2);
 		if (VFS_FIXED + (size_t)name_len > size)
+			return PM_REC_BAD_LENGTH;
+	}
+	if (type == PERSECMON_EV_DNS) {
+		uint16_t host_len;
+
+		memcpy(&host_len,
+		       p + offsetof(struct persecmon_dns_event, host_len), 2);
+		if (DNS_FIXED + (size_t)host_len > size)
+			return PM_REC_BAD_LENGTH;
+	}
+	if (type == PERSECMON_EV_KALLOC) {
+		uint16_t nr_frames;
+
+		memcpy(&nr_frames,
+		       p + offsetof(struct persecmon_kalloc_event, nr_frames),
+		       2);
+		if (KALLOC_FIXED + (size_t)nr_frames * 8 > size)
+			return PM_REC_BAD_LENGTH;
+	}
+	if (type == PERSECMON_EV_ALLOC) {
+		uint16_t nr_frames;
+
+		memcpy(&nr_frames,
+		       p + offsetof(struct persecmon_alloc_event, nr_frames),
+		       2);
+		if (ALLOC_FIXED + (size_t)nr_frames * 8 > size)
 			return PM_REC_BAD_LENGTH;
 	}
 	return PM_REC_OK;
@@ -502,6 +559,241 @@ static void decode_vfs(struct pm_out *o, const struct persecmon_record *rec)
 	pm_out_extra_str(o, "vfs_comm", comm);
 }
 
+static const char *const block_op_names[] = {
+	[PERSECMON_BLOCK_READ]		= "read",
+	[PERSECMON_BLOCK_WRITE]		= "write",
+	[PERSECMON_BLOCK_FLUSH]		= "flush",
+	[PERSECMON_BLOCK_DISCARD]	= "discard",
+	[PERSECMON_BLOCK_WRITE_ZEROES]	= "write_zeroes",
+	[PERSECMON_BLOCK_OTHER]		= "other",
+};
+
+static const char *const block_flag_names[] = {
+	"sync", "meta", "fua", "preflush", "rahead", "kthread", "writeback",
+	"no_submitter", "partial",
+};
+
+/* PERSECMON_EV_BLOCK: hdr.pid/tgid/uid/cgroup_id are the submitter's. */
+static void decode_block(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_block_event *ev = (const void *)rec;
+	const char *flags[sizeof(block_flag_names) / sizeof(block_flag_names[0])];
+	char comm[PERSECMON_COMM_LEN + 1];
+	char op_buf[16], disk[32];
+	const char *op = NULL;
+	size_t i, n = 0;
+
+	comm_str(ev->comm, comm);
+	if (ev->op < sizeof(block_op_names) / sizeof(block_op_names[0]))
+		op = block_op_names[ev->op];
+	if (!op) {
+		snprintf(op_buf, sizeof(op_buf), "op%u", ev->op);
+		op = op_buf;
+	}
+	for (i = 0; i < sizeof(block_flag_names) / sizeof(block_flag_names[0]);
+	     i++)
+		if (ev->flags & (1U << i))
+			flags[n++] = block_flag_names[i];
+	/* new_encode_dev(): major in bits 8-19, minor in 0-7 and 20-31. */
+	snprintf(disk, sizeof(disk), "%u:%u", (ev->dev >> 8) & 0xfff,
+		 (ev->dev & 0xff) | ((ev->dev >> 12) & 0xfff00));
+	pm_out_kv_str(o, "op", op);
+	pm_out_kv_str(o, "disk", disk);
+	pm_out_kv_u64(o, "sector", ev->sector);
+	pm_out_kv_u64(o, "bytes", ev->bytes);
+	pm_out_kv_u64(o, "latency_ns", ev->latency_ns);
+	pm_out_kv_u64(o, "queue_ns", ev->queue_ns);
+	pm_out_kv_i64(o, "error", ev->error);
+	if (ev->error < 0)
+		pm_out_kv_str(o, "errno", errno_name(-ev->error));
+	pm_out_kv_strlist(o, "block_flags", flags, n);
+	pm_out_kv_str(o, "submitter_comm", comm);
+	/* The same number stat(2) reports as st_rdev of the disk's node. */
+	pm_out_extra_u64(o, "dev", ev->dev);
+}
+
+static void decode_dns(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_dns_event *ev = (const void *)rec;
+	char comm[PERSECMON_COMM_LEN + 1];
+	char host[PERSECMON_RECORD_MAX];
+	const char *func = pm_dns_func_name(ev->func);
+	char func_buf[16];
+
+	comm_str(ev->comm, comm);
+	/* pm_record_check() bounded host_len by the record size. */
+	memcpy(host, ev->host, ev->host_len);
+	host[ev->host_len] = '\0';
+	if (!func) {
+		snprintf(func_buf, sizeof(func_buf), "func%u", ev->func);
+		func = func_buf;
+	}
+	pm_out_kv_str(o, "func", func);
+	pm_out_kv_i64(o, "ret", ev->ret);
+	pm_out_kv_u64(o, "latency_ns", ev->latency_ns);
+	pm_out_kv_str(o, "host", host);
+	if (ev->flags & PERSECMON_DNS_HOST_NULL)
+		pm_out_kv_str(o, "host_state", "null");
+	else if (ev->flags & PERSECMON_DNS_HOST_FAULT)
+		pm_out_kv_str(o, "host_state", "fault");
+	pm_out_extra_str(o, "dns_comm", comm);
+}
+
+/* TCP_* of the kernel's include/net/tcp_states.h. */
+static const char *const tcp_state_names[] = {
+	[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV",
+	[4] = "FIN_WAIT1", [5] = "FIN_WAIT2", [6] = "TIME_WAIT",
+	[7] = "CLOSE", [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
+	[10] = "LISTEN", [11] = "CLOSING", [12] = "NEW_SYN_RECV",
+};
+
+static const char *tcp_state_str(unsigned int state, char *buf, size_t len)
+{
+	if (state < sizeof(tcp_state_names) / sizeof(tcp_state_names[0]) &&
+	    tcp_state_names[state])
+		return tcp_state_names[state];
+	snprintf(buf, len, "state%u", state);
+	return buf;
+}
+
+static void tcp_addr_str(uint16_t family, const uint8_t addr[16], char *buf,
+			 size_t len)
+{
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf,
+		       (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+static void decode_tcp(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_tcp_event *ev = (const void *)rec;
+	char comm[PERSECMON_COMM_LEN + 1];
+	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+	char old_buf[16], new_buf[16];
+
+	comm_str(ev->comm, comm);
+	tcp_addr_str(ev->family, ev->saddr, saddr, sizeof(saddr));
+	tcp_addr_str(ev->family, ev->daddr, daddr, sizeof(daddr));
+	pm_out_kv_str(o, "family", ev->family == AF_INET6 ? "ipv6" :
+			   ev->family == AF_INET ? "ipv4" : "other");
+	pm_out_kv_str(o, "saddr", saddr);
+	pm_out_kv_u64(o, "sport", ev->sport);
+	pm_out_kv_str(o, "daddr", daddr);
+	pm_out_kv_u64(o, "dport", ev->dport);
+	pm_out_kv_str(o, "oldstate", tcp_state_str(ev->oldstate, old_buf,
+						   sizeof(old_buf)));
+	pm_out_kv_str(o, "newstate", tcp_state_str(ev->newstate, new_buf,
+						   sizeof(new_buf)));
+	if (ev->flags & PERSECMON_TCP_LATENCY)
+		pm_out_kv_u64(o, "latency_ns", ev->latency_ns);
+	pm_out_kv_bool(o, "failed", ev->flags & PERSECMON_TCP_FAILED);
+	if (ev->error) {
+		pm_out_kv_i64(o, "error", ev->error);
+		pm_out_kv_str(o, "errno", errno_name(ev->error));
+	}
+	pm_out_kv_bool(o, "connector", ev->flags & PERSECMON_TCP_CONNECTOR);
+	pm_out_extra_str(o, "tcp_comm", comm);
+	pm_out_extra_u64(o, "family_id", ev->family);
+	pm_out_extra_hex(o, "tcp_flags", ev->flags);
+}
+
+static const char *const kmem_kind_names[] = {
+	[PERSECMON_KMEM_KMALLOC]	= "kmalloc",
+	[PERSECMON_KMEM_CACHE]		= "cache",
+	[PERSECMON_KMEM_PAGE]		= "page",
+};
+
+static const char *const alloc_func_names[PERSECMON_ALLOC_FUNC_MAX + 1] = {
+	[PERSECMON_ALLOC_MALLOC]		= "malloc",
+	[PERSECMON_ALLOC_CALLOC]		= "calloc",
+	[PERSECMON_ALLOC_REALLOC]		= "realloc",
+	[PERSECMON_ALLOC_POSIX_MEMALIGN]	= "posix_memalign",
+	[PERSECMON_ALLOC_ALIGNED_ALLOC]		= "aligned_alloc",
+	[PERSECMON_ALLOC_MEMALIGN]		= "memalign",
+	[PERSECMON_ALLOC_VALLOC]		= "valloc",
+	[PERSECMON_ALLOC_PVALLOC]		= "pvalloc",
+	[PERSECMON_ALLOC_FREE]			= "free",
+};
+
+static const char *pm_kmem_kind_name(unsigned int kind)
+{
+	return kind < sizeof(kmem_kind_names) / sizeof(kmem_kind_names[0]) ?
+	       kmem_kind_names[kind] : NULL;
+}
+
+static const char *pm_alloc_func_name(unsigned int func)
+{
+	return func <= PERSECMON_ALLOC_FUNC_MAX ? alloc_func_names[func] :
+						  NULL;
+}
+
+/* Frames as a list of "0x..." strings (JSON and text alike). */
+static void decode_frames(struct pm_out *o, const __u64 *frames,
+			  unsigned int nr)
+{
+	char storage[PERSECMON_KSTACK_MAX > PERSECMON_USTACK_MAX ?
+		     PERSECMON_KSTACK_MAX : PERSECMON_USTACK_MAX][20];
+	const char *names[sizeof(storage) / sizeof(storage[0])];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nr && n < sizeof(storage) / sizeof(storage[0]); i++) {
+		snprintf(storage[n], sizeof(storage[n]), "0x%llx",
+			 (unsigned long long)frames[i]);
+		names[n] = storage[n];
+		n++;
+	}
+	pm_out_kv_strlist(o, "frames", names, n);
+}
+
+static void decode_kalloc(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_kalloc_event *ev = (const void *)rec;
+	const char *kind = pm_kmem_kind_name(ev->kind);
+
+	pm_out_kv_str(o, "kind", kind ? kind : "?");
+	pm_out_kv_hex(o, "ptr", ev->ptr);
+	pm_out_kv_u64(o, "bytes_req", ev->bytes_req);
+	pm_out_kv_u64(o, "bytes_alloc", ev->bytes_alloc);
+	pm_out_kv_hex(o, "call_site", ev->call_site);
+	pm_out_extra_hex(o, "gfp_flags", ev->gfp_flags);
+	pm_out_extra_u64(o, "order", ev->order);
+	pm_out_kv_i64(o, "node", ev->node);
+	pm_out_kv_u64(o, "nr_frames", ev->nr_frames);
+	decode_frames(o, ev->frames, ev->nr_frames);
+}
+
+static void decode_kfree(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_kfree_event *ev = (const void *)rec;
+	const char *kind = pm_kmem_kind_name(ev->kind);
+
+	pm_out_kv_str(o, "kind", kind ? kind : "?");
+	pm_out_kv_hex(o, "ptr", ev->ptr);
+	pm_out_kv_hex(o, "call_site", ev->call_site);
+	pm_out_extra_u64(o, "order", ev->order);
+}
+
+static void decode_alloc(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_alloc_event *ev = (const void *)rec;
+	const char *func = pm_alloc_func_name(ev->func);
+
+	pm_out_kv_str(o, "func", func ? func : "?");
+	pm_out_kv_hex(o, "addr", ev->addr);
+	pm_out_kv_u64(o, "size", ev->size);
+	pm_out_kv_u64(o, "nr_frames", ev->nr_frames);
+	decode_frames(o, ev->frames, ev->nr_frames);
+}
+
+static void decode_free(struct pm_out *o, const struct persecmon_record *rec)
+{
+	const struct persecmon_free_event *ev = (const void *)rec;
+	const char *func = pm_alloc_func_name(ev->func);
+
+	pm_out_kv_str(o, "func", func ? func : "?");
+	pm_out_kv_hex(o, "addr", ev->addr);
+}
+
 void pm_decode_details(struct pm_out *o, const struct persecmon_record *rec)
 {
 	switch (rec->type) {
@@ -528,6 +820,28 @@ void pm_decode_details(struct pm_out *o, const struct persecmon_record *rec)
 		break;
 	case PERSECMON_EV_VFS:
 		decode_vfs(o, rec);
+		break;
+	case PERSECMON_EV_BLOCK:
+		decode_block(o, rec);
+		break;
+	case PERSECMON_EV_TCP_CONNECT:
+	case PERSECMON_EV_TCP_STATE:
+		decode_tcp(o, rec);
+		break;
+	case PERSECMON_EV_DNS:
+		decode_dns(o, rec);
+		break;
+	case PERSECMON_EV_KALLOC:
+		decode_kalloc(o, rec);
+		break;
+	case PERSECMON_EV_KFREE:
+		decode_kfree(o, rec);
+		break;
+	case PERSECMON_EV_ALLOC:
+		decode_alloc(o, rec);
+		break;
+	case PERSECMON_EV_FREE:
+		decode_free(o, rec);
 		break;
 	default:
 		/* Unknown types: only the header is understood. */

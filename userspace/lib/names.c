@@ -18,6 +18,14 @@ static const char *const type_names[PERSECMON_REC_TYPE_MAX + 1] = {
 	[PERSECMON_EV_EXIT]	= "exit",
 	[PERSECMON_EV_OPEN]	= "open",
 	[PERSECMON_EV_VFS]	= "vfs",
+	[PERSECMON_EV_BLOCK]	= "block",
+	[PERSECMON_EV_TCP_CONNECT] = "tcp_connect",
+	[PERSECMON_EV_TCP_STATE] = "tcp_state",
+	[PERSECMON_EV_DNS]	= "dns",
+	[PERSECMON_EV_ALLOC]	= "alloc",
+	[PERSECMON_EV_FREE]	= "free",
+	[PERSECMON_EV_KALLOC]	= "kalloc",
+	[PERSECMON_EV_KFREE]	= "kfree",
 };
 
 static const char *const context_names[PERSECMON_CTX_MAX + 1] = {
@@ -31,7 +39,18 @@ static const char *const group_names[PERSECMON_GROUP_MAX + 1] = {
 	[PERSECMON_GROUP_TEST]	= "test",
 	[PERSECMON_GROUP_VFS]	= "vfs",
 	[PERSECMON_GROUP_FILES]	= "files",
+	[PERSECMON_GROUP_BLOCK]	= "block",
 	[PERSECMON_GROUP_PROC]	= "proc",
+	[PERSECMON_GROUP_NET]	= "net",
+	[PERSECMON_GROUP_DNS]	= "dns",
+	[PERSECMON_GROUP_MEMLEAK] = "memleak",
+	[PERSECMON_GROUP_KMEMLEAK] = "kmemleak",
+};
+
+static const char *const dns_func_names[PERSECMON_DNS_FUNC_MAX + 1] = {
+	[PERSECMON_DNS_GETADDRINFO]	= "getaddrinfo",
+	[PERSECMON_DNS_GETHOSTBYNAME]	= "gethostbyname",
+	[PERSECMON_DNS_GETHOSTBYNAME2]	= "gethostbyname2",
 };
 
 static const char *const attr_names[] = {
@@ -60,6 +79,7 @@ static const char *const attr_names[] = {
 	[PERSECMON_A_AGG_COLUMNS]	= "AGG_COLUMNS",
 	[PERSECMON_A_AGG_ROW]		= "AGG_ROW",
 	[PERSECMON_A_PROBE]		= "PROBE",
+	[PERSECMON_A_UPROBE]		= "UPROBE",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -77,6 +97,11 @@ const char *pm_context_name(unsigned int context)
 const char *pm_group_name(unsigned int group)
 {
 	return group < ARRAY_LEN(group_names) ? group_names[group] : NULL;
+}
+
+const char *pm_dns_func_name(unsigned int func)
+{
+	return func < ARRAY_LEN(dns_func_names) ? dns_func_names[func] : NULL;
 }
 
 const char *pm_attr_name(unsigned int attr)

@@ -324,6 +324,20 @@ void pm_out_col_u64(struct pm_out *o, const char *key, int width, uint64_t v)
 	text_field_end(o, inl);
 }
 
+void pm_out_col_i64(struct pm_out *o, const char *key, int width, int64_t v)
+{
+	bool inl;
+
+	if (pm_out_is_json(o)) {
+		json_key(o, key);
+		fprintf(o->f, "%" PRId64, v);
+		return;
+	}
+	inl = text_field(o, key, false);
+	fprintf(o->f, "%*" PRId64, inl ? width : 0, v);
+	text_field_end(o, inl);
+}
+
 static void json_f64(FILE *f, int prec, double v)
 {
 	if (isfinite(v))

@@ -18,7 +18,7 @@
 #include <linux/ioctl.h>
 
 #define PERSECMON_ABI_MAJOR		1
-#define PERSECMON_ABI_MINOR		1
+#define PERSECMON_ABI_MINOR		2
 
 #define PERSECMON_DEVICE_NAME		"persecmon"
 #define PERSECMON_DEVICE_PATH		"/dev/persecmon"
@@ -45,6 +45,14 @@ enum persecmon_record_type {
 	PERSECMON_EV_EXIT	= 22,	/* group proc */
 	PERSECMON_EV_OPEN	= 24,	/* group files */
 	PERSECMON_EV_VFS	= 28,	/* group vfs */
+	PERSECMON_EV_BLOCK	= 32,	/* group block: one completed request */
+	PERSECMON_EV_TCP_CONNECT = 36,	/* group net: active connect done */
+	PERSECMON_EV_TCP_STATE	= 37,	/* group net: TCP state change */
+	PERSECMON_EV_DNS	= 40,	/* group dns: one name lookup */
+	PERSECMON_EV_ALLOC	= 44,	/* group memleak: user allocation */
+	PERSECMON_EV_FREE	= 45,	/* group memleak: user free */
+	PERSECMON_EV_KALLOC	= 46,	/* group kmemleak: kernel allocation */
+	PERSECMON_EV_KFREE	= 47,	/* group kmemleak: kernel free */
 	PERSECMON_REC_TYPE_MAX	= 63,
 };
 
@@ -227,7 +235,7 @@ struct persecmon_vfs_event {
 	__s64 ret;		/* bytes, or -errno */
 	__u64 count;		/* bytes asked for */
 	__u64 ino;
-	__u32 dev;		/* st_dev encoding: major << 20 | minor */
+	__u32 dev;		/* as stat(2) st_dev: new_encode_dev() */
 	__u8 op;		/* enum persecmon_vfs_op */
 	__u8 reserved;
 	__u16 name_len;
@@ -239,6 +247,231 @@ enum persecmon_vfs_op {
 	PERSECMON_VFS_READ	= 0,
 	PERSECMON_VFS_WRITE	= 1,
 	PERSECMON_VFS_OPEN	= 2,
+};
+
+/* The block group's records (PERSECMON_EV_BLOCK). */
+
+/*
+ * PERSECMON_EV_BLOCK: one block request, written when it completes.
+ *
+ * The header describes the task that SUBMITTED the request (hdr.pid,
+ * tgid, uid, cgroup_id; comm below), not the context the record was
+ * written in (completions run in interrupt context): the submitter is
+ * sampled when the request is built from its first bio and joined to the
+ * completion through the request. hdr.time_ns is the completion time.
+ * When the submission was not seen (the request was built before the
+ * group attached, or not from a bio, e.g. a flush the block layer made
+ * itself), PERSECMON_BLOCK_F_NO_SUBMITTER is set and the header's task
+ * fields and comm are 0.
+ *
+ * Buffered writes are submitted by writeback, i.e. by a kernel flusher
+ * thread ("kworker/u8:1+flush-254:0"), not by the process that dirtied
+ * the pages: such records have PERSECMON_BLOCK_F_KTHREAD and, for writes,
+ * PERSECMON_BLOCK_F_WRITEBACK; the dirtying process is not known.
+ */
+struct persecmon_block_event {
+	struct persecmon_record hdr;
+	__u64 sector;		/* first 512-byte sector, from the disk start */
+	__u64 latency_ns;	/* issue to the driver -> completion */
+	__u64 queue_ns;		/* request built -> issue; 0 if not seen */
+	__u32 bytes;		/* bytes the request carried */
+	__u32 dev;		/* whole disk, as stat(2) st_rdev: new_encode_dev() */
+	__s32 error;		/* 0, or -errno of the completion status */
+	__u32 flags;		/* PERSECMON_BLOCK_F_* */
+	__u8 op;		/* enum persecmon_block_op */
+	__u8 reserved[7];
+	__u8 comm[PERSECMON_COMM_LEN];	/* submitter's */
+};
+
+enum persecmon_block_op {
+	PERSECMON_BLOCK_READ		= 0,
+	PERSECMON_BLOCK_WRITE		= 1,
+	PERSECMON_BLOCK_FLUSH		= 2,
+	PERSECMON_BLOCK_DISCARD		= 3,	/* also secure erase */
+	PERSECMON_BLOCK_WRITE_ZEROES	= 4,
+	PERSECMON_BLOCK_OTHER		= 5,	/* zone and driver commands */
+};
+
+/* persecmon_block_event.flags */
+#define PERSECMON_BLOCK_F_SYNC		(1U << 0) /* REQ_SYNC */
+#define PERSECMON_BLOCK_F_META		(1U << 1) /* REQ_META: fs metadata */
+#define PERSECMON_BLOCK_F_FUA		(1U << 2) /* REQ_FUA: forced unit access */
+#define PERSECMON_BLOCK_F_PREFLUSH	(1U << 3) /* REQ_PREFLUSH */
+#define PERSECMON_BLOCK_F_RAHEAD	(1U << 4) /* REQ_RAHEAD: readahead */
+#define PERSECMON_BLOCK_F_KTHREAD	(1U << 5) /* submitter is a kernel thread */
+#define PERSECMON_BLOCK_F_WRITEBACK	(1U << 6) /* a write by a kernel thread */
+#define PERSECMON_BLOCK_F_NO_SUBMITTER	(1U << 7) /* submission not seen */
+#define PERSECMON_BLOCK_F_PARTIAL	(1U << 8) /* completed in several parts */
+
+/* The net group's records (PERSECMON_EV_TCP_*). */
+
+/*
+ * PERSECMON_EV_TCP_CONNECT (an active connect ended: SYN_SENT to
+ * ESTABLISHED, or to CLOSE with PERSECMON_TCP_FAILED) and
+ * PERSECMON_EV_TCP_STATE (any TCP state change, inet_sock_set_state).
+ *
+ * hdr.pid/tgid/uid/cgroup_id: for a connect, and for the state changes of
+ * a connect in flight, the task that called connect() (recorded when the
+ * socket entered SYN_SENT, inside connect()), even though the handshake
+ * usually ends in softirq context (PERSECMON_TCP_CONNECTOR). Otherwise the
+ * current task, or 0 in interrupt context.
+ *
+ * Addresses are in network byte order: IPv4 in the first 4 bytes of
+ * saddr/daddr (the rest zero), IPv6 in all 16. Ports are in host order.
+ * latency_ns (with PERSECMON_TCP_LATENCY): for a connect, SYN_SENT to its
+ * end; for a state change of a connect in flight, the time since the
+ * socket entered SYN_SENT; else 0. error is the socket's error (sk_err,
+ * e.g. ECONNREFUSED, ETIMEDOUT) of a failed connect, 0 when there was
+ * none (a close() or a port allocation failure ended it).
+ */
+struct persecmon_tcp_event {
+	struct persecmon_record hdr;
+	__u64 latency_ns;	/* see PERSECMON_TCP_LATENCY */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 family;		/* AF_INET (2) or AF_INET6 (10) */
+	__u16 sport;
+	__u16 dport;
+	__u8 oldstate;		/* TCP_* of include/net/tcp_states.h */
+	__u8 newstate;
+	__u32 flags;		/* PERSECMON_TCP_* */
+	__s32 error;		/* failed connect: sk_err, e.g. ECONNREFUSED */
+	__u8 comm[PERSECMON_COMM_LEN];	/* of the task in hdr, "" if none */
+};
+
+/* persecmon_tcp_event.flags */
+#define PERSECMON_TCP_FAILED		(1U << 0) /* connect ended in CLOSE */
+#define PERSECMON_TCP_CONNECTOR		(1U << 1) /* hdr is the connecting task */
+#define PERSECMON_TCP_LATENCY		(1U << 2) /* latency_ns is valid */
+
+/* The dns group's records (PERSECMON_EV_DNS). */
+
+/*
+ * Roles of the dns group's uprobe targets (PERSECMON_A_UP_ROLE), each with
+ * PERSECMON_UPROBE_ENTRY | PERSECMON_UPROBE_RETURN on the libc function.
+ */
+enum persecmon_dns_func {
+	PERSECMON_DNS_GETADDRINFO	= 0,	/* getaddrinfo(node, ...) */
+	PERSECMON_DNS_GETHOSTBYNAME	= 1,	/* gethostbyname(name) */
+	PERSECMON_DNS_GETHOSTBYNAME2	= 2,	/* gethostbyname2(name, af) */
+	PERSECMON_DNS_FUNC_MAX		= 2,
+};
+
+/* Longest host name a DNS event carries (longer ones are cut). */
+#define PERSECMON_DNS_HOST_MAX		256
+
+/*
+ * PERSECMON_EV_DNS: one completed lookup, written at the function's
+ * return; hdr is the calling thread. @ret is getaddrinfo()'s return value
+ * (0 or an EAI_* code), or for gethostbyname*() 0 when a hostent came
+ * back and -1 for NULL. The host name as the caller passed it (@host_len
+ * bytes in host[], copied at entry; cut at PERSECMON_DNS_HOST_MAX with
+ * PERSECMON_RF_TRUNCATED). A nested call of the same thread is not
+ * timed on its own: the outermost call's record covers it.
+ */
+struct persecmon_dns_event {
+	struct persecmon_record hdr;
+	__u64 latency_ns;	/* entry to return */
+	__s32 ret;
+	__u8 func;		/* enum persecmon_dns_func */
+	__u8 flags;		/* PERSECMON_DNS_* */
+	__u16 host_len;
+	__u8 comm[PERSECMON_COMM_LEN];
+	__u8 host[];
+};
+
+#define PERSECMON_DNS_HOST_NULL		(1U << 0) /* host argument was NULL */
+#define PERSECMON_DNS_HOST_FAULT	(1U << 1) /* host was unreadable */
+
+/* The memleak and kmemleak groups' records (PERSECMON_EV_ALLOC.._KFREE). */
+
+/* Most stack frames an allocation record carries. */
+#define PERSECMON_KSTACK_MAX		32
+#define PERSECMON_USTACK_MAX		32
+
+/* What a kernel allocation record or free record is about. */
+enum persecmon_kmem_kind {
+	PERSECMON_KMEM_KMALLOC	= 0,	/* kmalloc(), freed by kfree() */
+	PERSECMON_KMEM_CACHE	= 1,	/* kmem_cache_alloc()/_free() */
+	PERSECMON_KMEM_PAGE	= 2,	/* page allocator; ptr is the pfn */
+};
+
+/*
+ * PERSECMON_EV_KALLOC (group kmemleak: tracepoints kmem:kmalloc,
+ * kmem:kmem_cache_alloc, kmem:mm_page_alloc): one kernel allocation and
+ * the kernel stack that made it, innermost frame first (@nr_frames
+ * return addresses, the probe's own frames removed; hdr.flags has
+ * PERSECMON_RF_TRUNCATED when the stack was deeper than
+ * PERSECMON_KSTACK_MAX). Slab objects (kmalloc and kmem_cache kinds) share
+ * one address space: either may be freed by either free record; pages
+ * are keyed by pfn.
+ */
+struct persecmon_kalloc_event {
+	struct persecmon_record hdr;
+	__u64 ptr;		/* object address, or pfn for pages */
+	__u64 bytes_req;	/* bytes asked for (pages: PAGE_SIZE << order) */
+	__u64 bytes_alloc;	/* bytes taken (pages: same) */
+	__u64 call_site;	/* caller's address (0 for pages) */
+	__u32 gfp_flags;
+	__s32 node;		/* NUMA node asked for, -1 = any */
+	__u8 kind;		/* enum persecmon_kmem_kind */
+	__u8 order;		/* pages only */
+	__u16 nr_frames;
+	__u32 reserved;
+	__u64 frames[];		/* kernel return addresses */
+};
+
+/* PERSECMON_EV_KFREE (kmem:kfree, kmem:kmem_cache_free, kmem:mm_page_free). */
+struct persecmon_kfree_event {
+	struct persecmon_record hdr;
+	__u64 ptr;		/* object address, or pfn for pages */
+	__u64 call_site;	/* caller's address (0 for pages) */
+	__u8 kind;		/* enum persecmon_kmem_kind */
+	__u8 order;		/* pages only */
+	__u8 reserved[6];
+};
+
+/* The libc function a user allocation or free record is about. */
+enum persecmon_alloc_func {
+	PERSECMON_ALLOC_MALLOC		= 0,
+	PERSECMON_ALLOC_CALLOC		= 1,
+	PERSECMON_ALLOC_REALLOC		= 2,
+	PERSECMON_ALLOC_POSIX_MEMALIGN	= 3,
+	PERSECMON_ALLOC_ALIGNED_ALLOC	= 4,
+	PERSECMON_ALLOC_MEMALIGN	= 5,
+	PERSECMON_ALLOC_VALLOC		= 6,
+	PERSECMON_ALLOC_PVALLOC		= 7,
+	PERSECMON_ALLOC_FREE		= 8,
+	PERSECMON_ALLOC_FUNC_MAX	= 8,
+};
+
+/*
+ * PERSECMON_EV_ALLOC (group memleak: uprobes/uretprobes on libc): one
+ * successful allocation by hdr.tgid: the block's address and size, the
+ * function, and the user stack at the call, innermost first: frames[0]
+ * is the return address into the caller of the libc function, then what
+ * a frame-pointer walk found (see docs/memleak.md for its limits).
+ * hdr.flags has PERSECMON_RF_TRUNCATED when the walk stopped at
+ * PERSECMON_USTACK_MAX frames. realloc() reports the new block here and
+ * the old one as a PERSECMON_EV_FREE.
+ */
+struct persecmon_alloc_event {
+	struct persecmon_record hdr;
+	__u64 addr;
+	__u64 size;		/* bytes asked for (calloc: nmemb * size) */
+	__u8 func;		/* enum persecmon_alloc_func */
+	__u8 reserved;
+	__u16 nr_frames;
+	__u32 reserved2;
+	__u64 frames[];		/* user return addresses */
+};
+
+/* PERSECMON_EV_FREE: free(addr), or the old block of a realloc(). */
+struct persecmon_free_event {
+	struct persecmon_record hdr;
+	__u64 addr;
+	__u8 func;		/* enum persecmon_alloc_func */
+	__u8 reserved[7];
 };
 
 /*
@@ -294,7 +527,7 @@ struct persecmon_info {
 	__u32 reserved;
 	__u64 session_token;	/* for PERSECMON_A_SESSION_TOKEN */
 	__u8 module_version[32];/* NUL-terminated */
-	__u64 cpu_possible_mask[16]; /* bit c set if CPU c has a buffer */
+	__u64 possible_cpus[16];	/* bit c set if CPU c has a buffer */
 };
 
 /* PERSECMON_IOC_STATS: counters of this session on one CPU. */
@@ -331,6 +564,12 @@ enum persecmon_cmd {
 	PERSECMON_CMD_TRIGGER,		/* TRIGGER_* : synthetic test events */
 	PERSECMON_CMD_AGG_DUMP,		/* [AGG_NAME]: dump, one reply per table */
 	PERSECMON_CMD_AGG_RESET,	/* AGG_NAME: zero one aggregate table */
+	/*
+	 * GROUP, UPROBE (nested, repeated) [, SESSION_ID, SESSION_TOKEN]:
+	 * enable a uprobe group for the session (or globally) and register
+	 * the targets. Targets stay until the group's last enabler goes.
+	 */
+	PERSECMON_CMD_UPROBE_ENABLE,
 	__PERSECMON_CMD_MAX,
 };
 #define PERSECMON_CMD_MAX (__PERSECMON_CMD_MAX - 1)
@@ -362,6 +601,7 @@ enum persecmon_attr {
 	PERSECMON_A_AGG_COLUMNS,	/* string: comma-separated column names */
 	PERSECMON_A_AGG_ROW,		/* nested, repeated: PERSECMON_A_AR_* */
 	PERSECMON_A_PROBE,		/* nested, repeated: PERSECMON_A_PR_* */
+	PERSECMON_A_UPROBE,		/* nested, repeated: PERSECMON_A_UP_* */
 	__PERSECMON_A_MAX,
 };
 #define PERSECMON_A_MAX (__PERSECMON_A_MAX - 1)
@@ -422,6 +662,34 @@ enum persecmon_probe_attr {
 #define PERSECMON_A_PR_MAX (__PERSECMON_A_PR_MAX - 1)
 
 /*
+ * Nested in PERSECMON_A_UPROBE (UPROBE_ENABLE): one user-level probe
+ * target. Offsets are file offsets (symbol value - p_vaddr + p_offset of
+ * the PT_LOAD segment holding it), not virtual addresses. The probe shows
+ * in GET_STATUS as "<basename of PATH>:<NAME or 0xOFFSET>".
+ */
+enum persecmon_uprobe_attr {
+	PERSECMON_A_UP_UNSPEC,
+	PERSECMON_A_UP_PATH,		/* string: absolute path (required) */
+	PERSECMON_A_UP_OFFSET,		/* u64: file offset (required) */
+	PERSECMON_A_UP_REF_CTR_OFFSET,	/* u64: USDT semaphore file offset */
+	PERSECMON_A_UP_ROLE,		/* u32: the group's role id (required) */
+	PERSECMON_A_UP_FLAGS,		/* u32: PERSECMON_UPROBE_* (required) */
+	PERSECMON_A_UP_NAME,		/* string: symbol or probe name */
+	PERSECMON_A_UP_COOKIE,		/* u64: passed to the group's handler */
+	__PERSECMON_A_UP_MAX,
+};
+#define PERSECMON_A_UP_MAX (__PERSECMON_A_UP_MAX - 1)
+
+/*
+ * PERSECMON_A_UP_FLAGS: ENTRY and/or RETURN, calling the group's handlers
+ * of ROLE; or COUNT alone: only count hits (GET_STATUS PROBE nests, the
+ * debugfs probes file), e.g. to check a USDT probe, whatever the role.
+ */
+#define PERSECMON_UPROBE_ENTRY		(1U << 0) /* at the function's entry */
+#define PERSECMON_UPROBE_RETURN		(1U << 1) /* at its return (uretprobe) */
+#define PERSECMON_UPROBE_COUNT		(1U << 2) /* entry, hits counted only */
+
+/*
  * Probe groups. A group is attached while the global set or any session
  * enables it. Names (PERSECMON_A_GROUP) are the lower-case suffixes.
  */
@@ -432,6 +700,9 @@ enum persecmon_group {
 	PERSECMON_GROUP_BLOCK	= 3,	/* "block": block request latency */
 	PERSECMON_GROUP_PROC	= 4,	/* "proc": exec, fork, exit */
 	PERSECMON_GROUP_NET	= 5,	/* "net": TCP connect, state changes */
+	PERSECMON_GROUP_DNS	= 6,	/* "dns": libc name lookups (uprobes) */
+	PERSECMON_GROUP_MEMLEAK	= 7,	/* "memleak": libc allocations (uprobes) */
+	PERSECMON_GROUP_KMEMLEAK = 8,	/* "kmemleak": kernel allocations */
 	PERSECMON_GROUP_MAX	= 63,
 };
 

@@ -55,6 +55,17 @@ struct pm_status_session {
 	uint64_t dropped;
 };
 
+/* One probe of one group (PERSECMON_A_PROBE). */
+struct pm_status_probe {
+	char group[32];
+	char name[96];
+	char mechanism[16];
+	bool attached;
+	int32_t error;		/* -errno of the last attach, 0 if none */
+	uint64_t hits;
+	uint64_t missed;
+};
+
 /* Which optional attributes the reply carried. */
 enum {
 	PM_ST_ABI		= 1 << 0,
@@ -80,6 +91,8 @@ struct pm_status {
 	size_t nr_cpus;
 	struct pm_status_session *sessions_list;
 	size_t nr_sessions;
+	struct pm_status_probe *probes;
+	size_t nr_probes;
 };
 
 struct pm_filter {
@@ -119,9 +132,38 @@ int pm_ctl_trigger(struct pm_ctl *c, const struct pm_trigger *t,
 		   struct pm_error *err);
 
 /*
+ * A user-level probe target (PERSECMON_A_UPROBE): a file offset resolved
+ * in userspace (elfsym.h), the group's role id and PERSECMON_UPROBE_*.
+ */
+struct pm_ctl_uprobe {
+	const char *path;	/* absolute */
+	uint64_t offset;	/* file offset */
+	uint64_t ref_ctr_offset;/* USDT semaphore file offset, 0: none */
+	uint32_t role;
+	uint32_t flags;		/* PERSECMON_UPROBE_ENTRY and/or _RETURN */
+	const char *name;	/* symbol or probe name for the views, or NULL */
+	uint64_t cookie;	/* handed to the group's handler, 0: none */
+};
+
+/* Most targets one request (and one group) can carry. */
+#define PM_CTL_UPROBES_MAX	64
+
+/*
+ * PERSECMON_CMD_UPROBE_ENABLE: enable @group for @session (NULL: the
+ * global set) and register the @n targets with it, all or none.
+ */
+int pm_ctl_uprobe_enable(struct pm_ctl *c, const char *group,
+			 const struct pm_session_ref *session,
+			 const struct pm_ctl_uprobe *targets, size_t n,
+			 struct pm_error *err);
+
+/*
  * The pieces below are exposed for the unit tests, which exercise them on
  * messages built in memory.
  */
+struct nl_msg *pm_ctl_msg_uprobe(int family, const char *group,
+				 const struct pm_session_ref *session,
+				 const struct pm_ctl_uprobe *targets, size_t n);
 
 /* Request builders; @family is the resolved family id. */
 struct nl_msg *pm_ctl_msg_group(int family, const char *group, bool enable,

@@ -15,6 +15,8 @@ const char *pm_type_name(unsigned int type);
 const char *pm_context_name(unsigned int context);
 const char *pm_group_name(unsigned int group);
 const char *pm_attr_name(unsigned int attr);
+/* enum persecmon_dns_func (dns group roles and records). */
+const char *pm_dns_func_name(unsigned int func);
 
 /* Known name, or "<prefix><number>" written into @buf. */
 const char *pm_type_label(unsigned int type, char *buf, size_t len);

@@ -74,6 +74,7 @@ void pm_out_list_end(struct pm_out *o);
 void pm_out_col_str(struct pm_out *o, const char *key, int width,
 		    const char *s);
 void pm_out_col_u64(struct pm_out *o, const char *key, int width, uint64_t v);
+void pm_out_col_i64(struct pm_out *o, const char *key, int width, int64_t v);
 void pm_out_col_f64(struct pm_out *o, const char *key, int width, int prec,
 		    double v);
 

@@ -14,8 +14,8 @@
 #include "persecmon/consume.h"
 #include "persecmon/error.h"
 
-/* nr_cpu_ids the ABI can describe: bits in info.cpu_possible_mask. */
-#define PM_MAX_CPUS	(int)(sizeof(((struct persecmon_info *)0)->cpu_possible_mask) * 8)
+/* nr_cpu_ids the ABI can describe: bits in info.possible_cpus. */
+#define PM_MAX_CPUS	(int)(sizeof(((struct persecmon_info *)0)->possible_cpus) * 8)
 
 struct pm_reader {
 	int fd;
@@ -44,7 +44,7 @@ static inline int pm_info_cpu_possible(const struct persecmon_info *info,
 				       unsigned int cpu)
 {
 	return cpu < info->nr_cpu_ids &&
-	       (info->cpu_possible_mask[cpu / 64] >> (cpu % 64)) & 1;
+	       (info->possible_cpus[cpu / 64] >> (cpu % 64)) & 1;
 }
 
 /*

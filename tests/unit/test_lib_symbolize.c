@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libpersecmon symbolize: kernel symbols from kallsyms-format files
+ * (sorting, text types only, __pfx_ padding dropped, modules, return
+ * address semantics, restricted files), user symbols of this very
+ * process (its own functions from .symtab, libc's malloc from .dynsym),
+ * and the frame format.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "persecmon/symbolize.h"
+
+static char kallsyms_path[] = "/tmp/pm-test-kallsyms.XXXXXX";
+
+static const char *write_kallsyms(const char *text)
+{
+	int fd;
+
+	strcpy(kallsyms_path, "/tmp/pm-test-kallsyms.XXXXXX");
+	fd = mkstemp(kallsyms_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return kallsyms_path;
+}
+
+/* Out of order on purpose; data symbols and padding must be ignored. */
+static const char kallsyms_text[] =
+	"ffffffff81000200 T second_func\n"
+	"ffffffff81000000 T _stext\n"
+	"ffffffff810001f0 t __pfx_second_func\n"
+	"ffffffff81000100 t first_func\n"
+	"ffffffff81000180 D some_data\n"
+	"ffffffff81000300 W weak_thing\n"
+	"ffffffff81000400 T __kmalloc_alias\n"
+	"ffffffff81000400 T kmalloc_trace\n"
+	"ffffffffc0001000 t mod_func\t[persecmon]\n"
+	"ffffffffc0001100 T mod_func2\t[persecmon]\n"
+	"ffffffffc0002000 t other_mod_func\t[xfs]\n"
+	"0000000000000000 A fixed_percpu_data\n";
+
+static void ksyms_lookup(void **state)
+{
+	struct pm_ksyms *ks;
+	struct pm_error err;
+	struct pm_sym sym;
+	char buf[128];
+	int ret;
+
+	(void)state;
+
+	ret = pm_ksyms_load(&ks, write_kallsyms(kallsyms_text), &err);
+	assert_int_equal(ret, 0);
+	unlink(kallsyms_path);
+	/* _stext first_func second_func kmalloc_trace + 3 module symbols */
+	assert_int_equal(pm_ksyms_count(ks), 7);
+
+	assert_true(pm_ksyms_lookup(ks, 0xffffffff81000123ULL, &sym));
+	assert_string_equal(sym.name, "first_func");
+	assert_int_equal(sym.offset, 0x23);
+	assert_string_equal(sym.module, "kernel");
+
+	/* Inside the padding before second_func: still first_func. */
+	assert_true(pm_ksyms_lookup(ks, 0xffffffff810001f8ULL, &sym));
+	assert_string_equal(sym.name, "first_func");
+
+	/*
+	 * A return address right at a symbol's start belongs to the
+	 * function before it (the call was its last instruction).
+	 */
+	assert_true(pm_ksyms_lookup(ks, 0xffffffff81000200ULL, &sym));
+	assert_string_equal(sym.name, "first_func");
+	assert_int_equal(sym.offset, 0x100);
+	assert_true(pm_ksyms_lookup(ks, 0xffffffff81000201ULL, &sym));
+	assert_string_equal(sym.name, "second_func");
+	assert_int_equal(sym.offset, 1);
+
+	/* 'W' is not text here; second_func covers it. */
+	assert_true(pm_ksyms_lookup(ks, 0xffffffff81000310ULL, &sym));
+	assert_string_equal(sym.name, "second_func");
+
+	/* Aliases: the one with fewer leading underscores. */
+	assert_true(pm_ksyms_lookup(ks, 0xffffffff81000410ULL, &sym));
+	assert_string_equal(sym.name, "kmalloc_trace");
+	assert_int_equal(sym.offset, 0x10);
+
+	assert_true(pm_ksyms_lookup(ks, 0xffffffffc0001105ULL, &sym));
+	assert_string_equal(sym.name, "mod_func2");
+	assert_string_equal(sym.module, "persecmon");
+	assert_true(pm_ksyms_lookup(ks, 0xffffffffc0002010ULL, &sym));
+	assert_string_equal(sym.name, "other_mod_func");
+	assert_string_equal(sym.module, "xfs");
+	pm_sym_format(buf, sizeof(buf), 0xffffffffc0002010ULL, &sym);
+	assert_string_equal(buf, "other_mod_func+0x10 [xfs]");
+
+	/* Below every symbol, zero, and far above the last one. */
+	assert_false(pm_ksyms_lookup(ks, 0xffffffff80000000ULL, &sym));
+	assert_null(sym.name);
+	assert_false(pm_ksyms_lookup(ks, 0, &sym));
+	assert_false(pm_ksyms_lookup(ks, 0xffffffffff000000ULL, &sym));
+	pm_sym_format(buf, sizeof(buf), 0xffffffffff000000ULL, &sym);
+	assert_string_equal(buf, "0xffffffffff000000 [unknown]");
+	pm_ksyms_free(ks);
+}
+
+static void ksyms_restricted(void **state)
+{
+	struct pm_ksyms *ks = (void *)1;
+	struct pm_error err;
+
+	(void)state;
+	/* What a reader without CAP_SYSLOG sees. */
+	assert_true(pm_ksyms_load(&ks, write_kallsyms(
+		"0000000000000000 T _stext\n0000000000000000 t first_func\n"),
+		&err) < 0);
+	unlink(kallsyms_path);
+	assert_null(ks);
+	assert_int_equal(err.kind, PM_ERR_PERMISSION);
+	assert_non_null(strstr(err.msg, "no kernel addresses"));
+
+	assert_true(pm_ksyms_load(&ks, "/nonexistent/kallsyms", &err) < 0);
+	assert_int_equal(err.errnum, ENOENT);
+}
+
+/* Functions of this binary with known addresses and sizes. */
+__attribute__((noinline, used)) int pm_test_symbol_target(int x)
+{
+	return x * 3 + 1;
+}
+
+__attribute__((noinline, used)) int pm_test_symbol_other(int x)
+{
+	return x * 5 + 2;
+}
+
+static void usyms_self(void **state)
+{
+	uintptr_t target = (uintptr_t)pm_test_symbol_target;
+	uintptr_t other = (uintptr_t)pm_test_symbol_other;
+	struct pm_usyms *us;
+	struct pm_error err;
+	struct pm_sym sym;
+	char buf[256];
+	int ret;
+
+	(void)state;
+	assert_int_equal(pm_test_symbol_target(1) + pm_test_symbol_other(1), 11);
+	/* cmocka's assert macros may evaluate their arguments twice. */
+	ret = pm_usyms_open(&us, (uint32_t)getpid(), NULL, &err);
+	assert_int_equal(ret, 0);
+
+	assert_true(pm_usyms_lookup(us, target + 1, &sym));
+	assert_string_equal(sym.name, "pm_test_symbol_target");
+	assert_int_equal(sym.offset, 1);
+	assert_string_equal(sym.module, "test_lib_symbolize");
+	pm_sym_format(buf, sizeof(buf), target + 1, &sym);
+	assert_string_equal(buf,
+			    "pm_test_symbol_target+0x1 [test_lib_symbolize]");
+
+	assert_true(pm_usyms_lookup(us, other + 4, &sym));
+	assert_string_equal(sym.name, "pm_test_symbol_other");
+	assert_int_equal(sym.offset, 4);
+
+	/*
+	 * libc's malloc, through the GOT: .dynsym of a stripped libc (under
+	 * ASan, the sanitizer's interceptor in libasan).
+	 */
+	assert_true(pm_usyms_lookup(us, (uintptr_t)malloc + 2, &sym));
+	assert_true(!strcmp(sym.name, "malloc") ||
+		    !strcmp(sym.name, "__libc_malloc") ||
+		    !strcmp(sym.name, "__interceptor_malloc"));
+	assert_int_equal(sym.offset, 2);
+	assert_true(strstr(sym.module, "libc") || strstr(sym.module, "asan"));
+	/* getpid() is libc's in every build. */
+	assert_true(pm_usyms_lookup(us, (uintptr_t)getpid + 1, &sym));
+	assert_true(!strcmp(sym.name, "getpid") ||
+		    !strcmp(sym.name, "__getpid"));
+	assert_int_equal(sym.offset, 1);
+	assert_non_null(strstr(sym.module, "libc.so"));
+
+	/* Nothing is mapped at page 0. */
+	assert_false(pm_usyms_lookup(us, 0x10, &sym));
+	assert_null(sym.name);
+	assert_null(sym.module);
+	pm_usyms_close(us);
+	pm_usyms_cache_free();
+}
+
+static void usyms_no_process(void **state)
+{
+	struct pm_usyms *us = (void *)1;
+	struct pm_error err;
+
+	(void)state;
+	/* pid_max is at most 2^22: this one cannot exist. */
+	assert_true(pm_usyms_open(&us, 0x7fffffff, NULL, &err) < 0);
+	assert_null(us);
+	assert_int_equal(err.errnum, ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ksyms_lookup),
+		cmocka_unit_test(ksyms_restricted),
+		cmocka_unit_test(usyms_self),
+		cmocka_unit_test(usyms_no_process),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

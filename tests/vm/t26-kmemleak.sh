@@ -1,0 +1,253 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The "kmemleak" group and persecmon memleak in kernel mode. A workload
+# with a known kernel footprint (N pipes: each pipe() makes the kernel
+# kmalloc exactly two objects in alloc_pipe_info(), the pipe_inode_info
+# and its buffer array, and close() of both ends kfree()s both) must show:
+#  - in persecmon-read -g kmemleak -p PID --json: exactly 2N kalloc
+#    records whose kernel stack, symbolized from /proc/kallsyms, holds
+#    alloc_pipe_info and the pipe2 syscall down to do_syscall_64 (the
+#    unwinder got through the tracepoint), then exactly 2N kfree records
+#    for exactly those addresses;
+#  - in persecmon memleak --json (the whole system, as bcc memleak): the
+#    alloc_pipe_info stacks holding at least 2N allocations while the
+#    pipes are open (N each, at most a few more from other processes),
+#    with bytes consistent with the raw records, and releasing them once
+#    the pipes are closed; outstanding = allocs - frees - replaced in
+#    every report;
+#  - text output in bcc's form ("N bytes in M allocations from stack",
+#    "sym+0xoff [kernel]" frames); -s N sets kmemleak_sample while it
+#    runs and restores it; the aggregate table and the probes view count
+#    the tracepoints. The runner fails the test on any kernel warning.
+# vm-timeout: 600
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/datapath-lib.sh"
+
+N=$(pm_scaled 200)
+load_module
+dir=$(mktemp -d /tmp/pm-kml.XXXXXX)
+workload=$PM_ARTIFACTS/kml-workload.py
+cat >"$workload" <<'PY'
+# N pipes, opened on "go", closed on "close"; says what it did in files.
+import os, sys, time
+
+d, n = sys.argv[1], int(sys.argv[2])
+
+def wait_for(name):
+    while not os.path.exists(f"{d}/{name}"):
+        time.sleep(0.05)
+
+def say(name):
+    open(f"{d}/{name}.tmp", "w").write(f"{os.getpid()}\n")
+    os.rename(f"{d}/{name}.tmp", f"{d}/{name}")
+
+say("pid")
+wait_for("go")
+pipes = [os.pipe() for _ in range(n)]
+say("opened")
+wait_for("close")
+for r, w in pipes:
+    os.close(r)
+    os.close(w)
+say("closed")
+wait_for("exit")
+PY
+
+# wait_file NAME: until the workload wrote $dir/NAME (no subshells: the
+# test's own pipes would be counted by the system-wide report).
+wait_file() {
+	local i
+	for ((i = 0; i < 600 * PM_SLOW; i++)); do
+		[ -e "$dir/$1" ] && return 0
+		sleep 0.1
+	done
+	fail "the workload never wrote $1"
+}
+
+info "=== the group is registered, its tracepoints listed, detached"
+assert_grep '^group kmemleak probe kmalloc mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
+assert_grep '^group kmemleak probe mm_page_free mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
+assert_exists "$PM_DEBUGFS/kmemleak"
+assert_eq 1 "$(cat "$PM_SYSFS/parameters/kmemleak_sample")" "kmemleak_sample default"
+
+info "=== raw records of one process: exactly its 2N pipe objects, allocated and freed"
+python3 "$workload" "$dir" "$N" &
+wl=$!
+wait_file pid
+read -r pid <"$dir/pid"
+start_reader kml -g kmemleak -p "$pid" --json
+touch "$dir/go"
+wait_file opened
+touch "$dir/close"
+wait_file closed
+# Let the last records reach the reader, then stop it.
+sleep 1
+stop_reader kml "$READER_PID"
+touch "$dir/exit"
+wait "$wl"
+python3 - "$PM_ARTIFACTS/kml.out" "$pid" "$N" <<'PY' || fail "raw record check"
+import bisect, collections, json, sys
+out, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+syms = []
+for line in open("/proc/kallsyms"):
+    f = line.split()
+    if f[1] in "tT" and not f[2].startswith("__pfx_"):
+        syms.append((int(f[0], 16), f[2]))
+syms.sort()
+addrs = [a for a, _ in syms]
+assert addrs[-1] != 0, "kallsyms shows no addresses"
+def sym(a):
+    i = bisect.bisect_right(addrs, a - 1) - 1
+    return syms[i][1] if i >= 0 else "?"
+allocs, frees, types = {}, [], collections.Counter()
+shown = 0
+for line in open(out):
+    d = json.loads(line)
+    types[d["type"]] += 1
+    if d["type"] == "lost":
+        raise SystemExit(f"records were lost: {d}")
+    if d.get("tgid") != pid:
+        continue
+    if d["type"] == "kalloc":
+        names = [sym(int(a, 16)) for a in d["frames"]]
+        assert d["nr_frames"] == len(d["frames"]) > 0, d
+        # alloc_pipe_info's own kmallocs (the allocator, maybe the
+        # tracepoint iterator, then alloc_pipe_info); deeper ones are
+        # the slab refilling itself with pages.
+        if "alloc_pipe_info" in names[:3]:
+            assert d["kind"] == "kmalloc", d
+            assert 0 < d["bytes_req"] <= d["bytes_alloc"], d
+            assert "do_syscall_64" in names, names
+            assert any("pipe2" in s for s in names), names
+            # The probe's own frames were removed: the stack starts in
+            # the allocator or the tracepoint iterator.
+            assert not any("pm_kml" in s for s in names), names
+            allocs[d["ptr"]] = d
+            if shown < 2:
+                print("stack of one pipe object:", " <- ".join(names))
+                shown += 1
+    elif d["type"] == "kfree" and d["ptr"] in allocs:
+        frees.append(d["ptr"])
+print("record types:", dict(types))
+print(f"pipe objects allocated: {len(allocs)}, freed: {len(frees)}")
+assert len(allocs) == 2 * n, (len(allocs), 2 * n)
+assert sorted(frees) == sorted(allocs), "every pipe object freed exactly once"
+sizes = collections.Counter(d["bytes_alloc"] for d in allocs.values())
+assert len(sizes) == 2 and all(c == n for c in sizes.values()), sizes
+json.dump({str(k): v for k, v in sizes.items()}, open(out + ".sizes", "w"))
+print("ok: 2N kalloc records with alloc_pipe_info stacks, 2N matching kfree records")
+PY
+
+info "=== aggregate table and probes view count the tracepoints"
+assert_cmd cat "$PM_DEBUGFS/kmemleak"
+assert_grep '^group kmemleak probe kmalloc mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
+kmalloc_hits=$(awk '$4 == "kmalloc" && $2 == "kmemleak" { print $12 }' "$PM_DEBUGFS/probes")
+[ "$kmalloc_hits" -ge $((2 * N)) ] || fail "kmalloc tracepoint hits $kmalloc_hits < $((2 * N))"
+recursion=$(awk '$1 == "all" { print $10 }' "$PM_DEBUGFS/kmemleak")
+info "kmalloc hits $kmalloc_hits, recursion guard hits ${recursion:-?}"
+
+info "=== persecmon memleak --json (system-wide): the pipes held, then released"
+rm -f "$dir"/*
+python3 "$workload" "$dir" "$N" &
+wl=$!
+wait_file pid
+echo "+ persecmon memleak --json -T 50 1 &"
+persecmon memleak --json -T 50 1 >"$PM_ARTIFACTS/memleak.json" 2>"$PM_ARTIFACTS/memleak.err" &
+ml=$!
+for ((i = 0; i < 300 * PM_SLOW; i++)); do
+	grep -q '^Tracing' "$PM_ARTIFACTS/memleak.err" && break
+	kill -0 "$ml" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q '^Tracing' "$PM_ARTIFACTS/memleak.err" || { cat "$PM_ARTIFACTS/memleak.err"; fail "memleak did not start"; }
+touch "$dir/go"
+wait_file opened
+# Three reports while the pipes are open.
+sleep $((3 + 2 * PM_SLOW))
+touch "$dir/open-phase-over"
+touch "$dir/close"
+wait_file closed
+sleep $((3 + 2 * PM_SLOW))
+kill -INT "$ml"
+wait "$ml" || { cat "$PM_ARTIFACTS/memleak.err"; fail "persecmon memleak exited $?"; }
+touch "$dir/exit"
+wait "$wl"
+cat "$PM_ARTIFACTS/memleak.err"
+python3 - "$PM_ARTIFACTS/memleak.json" "$N" "$PM_ARTIFACTS/kml.out.sizes" <<'PY' || fail "memleak report check"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+n = int(sys.argv[2])
+sizes = {int(k): v for k, v in json.load(open(sys.argv[3])).items()}
+assert lines, "no report"
+# Stacks of alloc_pipe_info's own kmallocs (frame 0 the allocator, frame 1
+# alloc_pipe_info), not of slab pages refilled under them.
+def pipe_stacks(r):
+    return [s for s in r["stacks"] if any(f.startswith("alloc_pipe_info+") for f in s["stack"][:2])]
+peak = None
+for r in lines:
+    assert r["mode"] == "kernel", r
+    assert r["outstanding_allocations"] == r["allocs"] - r["frees"] - r["replaced"], r
+    assert sum(s["bytes"] for s in r["stacks"]) <= r["outstanding_bytes"], r
+    for s in r["stacks"]:
+        assert s["bytes"] > 0 and s["allocations"] > 0, s
+        assert len(s["stack"]) == len(s["addrs"]) > 0, s
+        assert all(f.endswith("]") for f in s["stack"]), s
+    ps = pipe_stacks(r)
+    count = sum(s["allocations"] for s in ps)
+    print(f"report ts={r['ts']} final={r['final']}: outstanding {r['outstanding_allocations']} allocations / {r['outstanding_bytes']} bytes, pipe stacks {len(ps)} holding {count}")
+    if peak is None or count > peak[0]:
+        peak = (count, r)
+count, r = peak
+ps = pipe_stacks(r)
+assert 2 * n <= count <= 2 * n + 16, (count, 2 * n)
+# The two objects come from two call sites: two stacks, each >= N
+# allocations of one of the two sizes the raw records showed.
+big = [s for s in ps if s["allocations"] >= n]
+assert len(big) == 2, [(s["allocations"], s["bytes"]) for s in ps]
+for s in big:
+    per = s["bytes"] / s["allocations"]
+    assert per in sizes, (per, sizes)
+    assert s["stack"][0].endswith("[kernel]"), s["stack"]
+    print("held:", s["bytes"], "bytes in", s["allocations"], "allocations from stack", s["stack"][:6])
+last = lines[-1]
+assert last["final"], last
+left = sum(s["allocations"] for s in pipe_stacks(last))
+assert left <= 16, f"{left} pipe objects still outstanding after close"
+print(f"ok: peak {count} pipe objects held (2N = {2 * n}), {left} after close")
+PY
+
+info "=== text output (bcc's form), and -s sets kmemleak_sample while running"
+rm -f "$dir"/*
+python3 "$workload" "$dir" "$N" &
+wl=$!
+wait_file pid
+echo "+ persecmon memleak -s 3 -T 3 1 3"
+persecmon memleak -s 3 -T 3 1 3 >"$PM_ARTIFACTS/memleak.txt" 2>"$PM_ARTIFACTS/memleak-text.err" &
+ml=$!
+for ((i = 0; i < 300 * PM_SLOW; i++)); do
+	grep -q '^Tracing' "$PM_ARTIFACTS/memleak-text.err" && break
+	kill -0 "$ml" 2>/dev/null || break
+	sleep 0.1
+done
+read -r sampled <"$PM_SYSFS/parameters/kmemleak_sample"
+# The pipes stay open while it reports: 1 in 3 of their objects show.
+touch "$dir/go"
+wait_file opened
+wait "$ml" || { cat "$PM_ARTIFACTS/memleak-text.err"; fail "persecmon memleak (text) exited $?"; }
+touch "$dir/close" "$dir/exit"
+wait "$wl"
+cat "$PM_ARTIFACTS/memleak.txt"
+assert_eq 3 "$sampled" "kmemleak_sample while memleak -s 3 runs"
+assert_eq 1 "$(cat "$PM_SYSFS/parameters/kmemleak_sample")" "kmemleak_sample restored"
+assert_grep '^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\] Top [0-9]+ stacks with outstanding allocations:$' "$PM_ARTIFACTS/memleak.txt"
+assert_grep $'^\t[0-9]+ bytes in [0-9]+ allocations from stack$' "$PM_ARTIFACTS/memleak.txt"
+assert_grep $'^\t\t[A-Za-z_][A-Za-z0-9_.]*\\+0x[0-9a-f]+ \\[kernel\\]$' "$PM_ARTIFACTS/memleak.txt"
+grep -q 'sampled_out' "$PM_DEBUGFS/kmemleak"
+sampled_out=$(awk '$1 == "all" { print $9 }' "$PM_DEBUGFS/kmemleak")
+[ "${sampled_out:-0}" -gt 0 ] || fail "sampling dropped nothing (sampled_out ${sampled_out:-?})"
+assert_grep '^group kmemleak probe kmalloc mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
+
+unload_module
+rm -rf "$dir"

@@ -1,0 +1,246 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The "memleak" group and persecmon memleak -p / -c (user mode, uprobes
+# on libc). A C workload (built here with frame pointers) leaks exactly K
+# blocks of S bytes from leak_here(), J blocks each from leak_calloc(),
+# leak_realloc() (malloc then realloc to a new size: the first block is
+# freed by the realloc), leak_memalign() (posix_memalign), and
+# leak_aligned() (aligned_alloc), and allocates and frees F blocks in
+# churn() with every allocator (malloc, calloc, realloc, posix_memalign,
+# aligned_alloc, memalign, valloc, pvalloc). persecmon memleak must report
+# exactly K*S bytes in K allocations from a stack whose first frames are
+# leak_here and main, J allocations of the right size from each other
+# leaking function, and nothing outstanding from churn(); the same with
+# -c COMMAND after the command has exited; and the text form. The
+# runner fails the test on any kernel warning.
+# vm-timeout: 600
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/datapath-lib.sh"
+
+K=$(pm_scaled 100)
+S=1000
+J=3
+F=$(pm_scaled 200)
+command -v gcc >/dev/null || fail "gcc is missing: cannot build the workload"
+load_module
+dir=$(mktemp -d /tmp/pm-ml.XXXXXX)
+cat >"$dir/leaky.c" <<'C'
+/* leaky K S J F DIR [run]: see t27-memleak.sh. */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void *kept[100000];	/* global: the leaks stay reachable */
+static int nkept;
+
+static void wait_for(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	while (access(path, F_OK) != 0)
+		usleep(50000);
+}
+
+static void say(const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fprintf(f, "%d\n", getpid());
+	fclose(f);
+}
+
+__attribute__((noinline)) void leak_here(size_t s)
+{
+	char *p = malloc(s);
+
+	memset(p, 1, s);
+	kept[nkept++] = p;
+}
+
+__attribute__((noinline)) void leak_calloc(size_t n, size_t s)
+{
+	kept[nkept++] = calloc(n, s);
+}
+
+__attribute__((noinline)) void leak_realloc(size_t s)
+{
+	char *p = malloc(16);
+
+	p = realloc(p, s);
+	kept[nkept++] = p;
+}
+
+__attribute__((noinline)) void leak_memalign(size_t s)
+{
+	void *p;
+
+	if (posix_memalign(&p, 64, s))
+		abort();
+	kept[nkept++] = p;
+}
+
+__attribute__((noinline)) void leak_aligned(size_t s)
+{
+	kept[nkept++] = aligned_alloc(256, s);
+}
+
+__attribute__((noinline)) void churn(size_t s)
+{
+	void *p;
+
+	free(malloc(s));
+	free(calloc(4, s));
+	p = malloc(s);
+	free(realloc(p, 3 * s));
+	if (posix_memalign(&p, 128, s))
+		abort();
+	free(p);
+	free(aligned_alloc(64, s));
+	free(memalign(4096, s));
+	free(valloc(s));
+	free(pvalloc(s));
+}
+
+int main(int argc, char **argv)
+{
+	int k = atoi(argv[1]), s = atoi(argv[2]), j = atoi(argv[3]);
+	int f = atoi(argv[4]), i;
+	const char *dir = argv[5];
+	int run = argc > 6;
+
+	if (!run) {
+		say(dir, "pid");
+		wait_for(dir, "go");
+	}
+	for (i = 0; i < f; i++)
+		churn(100 + i % 50);
+	for (i = 0; i < k; i++)
+		leak_here(s);
+	for (i = 0; i < j; i++) {
+		leak_calloc(7, 300);
+		leak_realloc(3000);
+		leak_memalign(5000);
+		leak_aligned(6144);
+	}
+	if (!run) {
+		say(dir, "done");
+		wait_for(dir, "exit");
+	}
+	return nkept == k + 4 * j ? 0 : 1;
+}
+C
+assert_cmd gcc -O0 -fno-builtin -g -fno-omit-frame-pointer -o "$dir/leaky" "$dir/leaky.c"
+
+wait_file() {
+	local i
+	for ((i = 0; i < 600 * PM_SLOW; i++)); do
+		[ -e "$dir/$1" ] && return 0
+		sleep 0.1
+	done
+	fail "the workload never wrote $1"
+}
+
+# check_report JSON_LINES WHICH: the last report must hold exactly the
+# workload's leaks (K*S bytes in K allocations from leak_here <- main ...).
+check_report() {
+	python3 - "$1" "$K" "$S" "$J" "$2" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+k, s, j, which = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+assert lines, "no report"
+last = lines[-1]
+assert last["final"] and last["mode"] == "user", last
+print(f"{which}: outstanding {last['outstanding_allocations']} allocations, {last['outstanding_bytes']} bytes; allocs {last['allocs']} frees {last['frees']} unknown frees {last['frees_unknown']} replaced {last['replaced']}")
+for r in lines:
+    assert r["outstanding_allocations"] == r["allocs"] - r["frees"] - r["replaced"], r
+def from_fn(name):
+    return [st for st in last["stacks"] if st["stack"] and st["stack"][0].startswith(name + "+")]
+for st in last["stacks"]:
+    print("  %d bytes in %d allocations from stack %s" % (st["bytes"], st["allocations"], " ".join(st["stack"][:4])))
+lh = from_fn("leak_here")
+assert len(lh) == 1, lh
+lh = lh[0]
+assert lh["allocations"] == k and lh["bytes"] == k * s, lh
+assert lh["stack"][0].endswith("[leaky]") and lh["stack"][1].startswith("main+"), lh["stack"]
+expect = {"leak_calloc": 7 * 300, "leak_realloc": 3000, "leak_memalign": 5000, "leak_aligned": 6144}
+for fn, size in expect.items():
+    st = from_fn(fn)
+    assert len(st) == 1, (fn, st)
+    assert st[0]["allocations"] == j and st[0]["bytes"] == j * size, (fn, st[0])
+    assert st[0]["stack"][1].startswith("main+"), st[0]["stack"]
+assert not from_fn("churn"), from_fn("churn")
+# The realloc'ed blocks' first malloc(16) was freed by the realloc.
+assert not [st for st in last["stacks"] if st["stack"][0].startswith("leak_realloc+") and st["bytes"] == 16 * st["allocations"]]
+print(f"ok ({which}): {k * s} bytes in {k} allocations from leak_here <- main, {j} from each other leaking function, none from churn")
+PY
+}
+
+info "=== the group is registered; its table exists"
+assert_exists "$PM_DEBUGFS/memleak"
+assert_eq 1 "$(cat "$PM_SYSFS/parameters/memleak_sample")" "memleak_sample default"
+
+info "=== persecmon memleak -p PID --json"
+"$dir/leaky" "$K" "$S" "$J" "$F" "$dir" &
+wl=$!
+wait_file pid
+read -r pid <"$dir/pid"
+echo "+ persecmon memleak -p $pid --json -T 20 1 &"
+persecmon memleak -p "$pid" --json -T 20 1 >"$PM_ARTIFACTS/memleak-p.json" 2>"$PM_ARTIFACTS/memleak-p.err" &
+ml=$!
+for ((i = 0; i < 300 * PM_SLOW; i++)); do
+	grep -q '^Tracing' "$PM_ARTIFACTS/memleak-p.err" && break
+	kill -0 "$ml" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q '^Tracing' "$PM_ARTIFACTS/memleak-p.err" || { cat "$PM_ARTIFACTS/memleak-p.err"; fail "memleak -p did not start"; }
+assert_grep '^group memleak probe .*malloc mechanism uprobe attached 1 ' "$PM_DEBUGFS/probes"
+touch "$dir/go"
+wait_file "done"
+sleep $((2 + PM_SLOW))
+grep '^group memleak' "$PM_DEBUGFS/probes"
+kill -INT "$ml"
+wait "$ml" || { cat "$PM_ARTIFACTS/memleak-p.err"; fail "persecmon memleak -p exited $?"; }
+cat "$PM_ARTIFACTS/memleak-p.err"
+touch "$dir/exit"
+wait "$wl" || fail "the workload failed"
+grep -q 'events lost' "$PM_ARTIFACTS/memleak-p.err" && fail "events were lost"
+assert_cmd cat "$PM_DEBUGFS/memleak"
+check_report "$PM_ARTIFACTS/memleak-p.json" "-p" || fail "memleak -p report"
+assert_cmd cat "$PM_DEBUGFS/memleak"
+# malloc calls counted, none untracked or mismatched.
+read -r mallocs untracked mismatched <<<"$(awk '$1 == "all" { print $2, $13, $14 }' "$PM_DEBUGFS/memleak")"
+[ "$mallocs" -ge $((K + 2 * F)) ] || fail "malloc count $mallocs < $((K + 2 * F))"
+assert_eq 0 "$mismatched" "mismatched returns"
+info "untracked calls: $untracked"
+# Detached with the session: no uprobe left.
+assert_grep '^group kmemleak ' "$PM_DEBUGFS/probes"
+if grep -q '^group memleak probe .* attached 1 ' "$PM_DEBUGFS/probes"; then
+	fail "memleak uprobes still attached after the session closed"
+fi
+
+info "=== persecmon memleak -c COMMAND: reports after the command exited"
+echo "+ persecmon memleak -c '$dir/leaky ... run' --json 1"
+persecmon memleak -c "$dir/leaky $K $S $J $F $dir run" --json 1 >"$PM_ARTIFACTS/memleak-c.json" 2>"$PM_ARTIFACTS/memleak-c.err" ||
+	{ cat "$PM_ARTIFACTS/memleak-c.err"; fail "persecmon memleak -c exited $?"; }
+cat "$PM_ARTIFACTS/memleak-c.err"
+check_report "$PM_ARTIFACTS/memleak-c.json" "-c" || fail "memleak -c report"
+
+info "=== text output"
+persecmon memleak -c "$dir/leaky $K $S $J $F $dir run" -T 3 1 >"$PM_ARTIFACTS/memleak-c.txt" 2>&1 ||
+	{ cat "$PM_ARTIFACTS/memleak-c.txt"; fail "persecmon memleak -c (text) failed"; }
+cat "$PM_ARTIFACTS/memleak-c.txt"
+assert_grep '^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\] Top [0-9]+ stacks with outstanding allocations:$' "$PM_ARTIFACTS/memleak-c.txt"
+assert_grep "^	$((K * S)) bytes in $K allocations from stack\$" "$PM_ARTIFACTS/memleak-c.txt"
+assert_grep '^		leak_here\+0x[0-9a-f]+ \[leaky\]$' "$PM_ARTIFACTS/memleak-c.txt"
+assert_grep '^		main\+0x[0-9a-f]+ \[leaky\]$' "$PM_ARTIFACTS/memleak-c.txt"
+
+unload_module
+rm -rf "$dir"

@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * persecmon memleak: outstanding allocations by stack, like bcc memleak.
+ *
+ * Without -p/-c it traces the kernel's allocations (group "kmemleak":
+ * kmalloc, slab caches, pages); with -p PID or -c COMMAND the libc
+ * allocations of those processes (group "memleak": uprobes on malloc,
+ * calloc, realloc, free, posix_memalign, aligned_alloc, memalign, valloc,
+ * pvalloc, resolved here in the process's libc). Every interval it prints
+ * the stacks that hold the most memory not freed yet, symbolized:
+ * "N bytes in M allocations from stack". The bookkeeping is
+ * lib/leaks.c, the symbols lib/symbolize.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "persecmon/elfsym.h"
+#include "persecmon/error.h"
+#include "persecmon/leaks.h"
+#include "persecmon/proc.h"
+#include "persecmon/snoop.h"
+#include "persecmon/symbolize.h"
+
+#define DEFAULT_INTERVAL_S	5
+#define DEFAULT_TOP		10
+#define SAMPLE_PARAM_DIR	"/sys/module/persecmon/parameters/"
+
+/* Address spaces of kernel records (see persecmon/leaks.h). */
+#define KSPACE_SLAB		0
+#define KSPACE_PAGE		1
+
+struct memleak_opts {
+	const char *command;
+	uint64_t top;
+	uint64_t older_ms;
+	uint64_t sample;
+	uint64_t min_size;
+	uint64_t max_size;
+	const char *libc;
+	const char *device;
+};
+
+struct memleak_state {
+	bool kernel;
+	struct pm_leaks *leaks;
+	struct pm_ksyms *ksyms;
+	struct {
+		uint32_t tgid;
+		struct pm_usyms *us;
+	} procs[PM_CLI_MAX_PIDS];
+	size_t nr_procs;
+	pid_t child;		/* -c: the command, 0 once reaped */
+	pid_t procs_child_tgid;	/* -c: the command's pid, kept */
+	int child_gate;		/* -c: write end the child waits on */
+	int child_status;
+	bool child_done;	/* -c: reaped; one more round, then stop */
+	/*
+	 * -c: a short command may exit before its records are read, taking
+	 * its mappings along; a thread re-reads them while it lives.
+	 */
+	pthread_t poller;
+	bool poller_running;
+	atomic_bool poller_stop;
+	pthread_mutex_t lock;	/* procs[].us against the poller */
+	uint64_t filtered;	/* allocations outside -z/-Z */
+	int error;		/* -ENOMEM from the tracker */
+};
+
+static struct memleak_opts opts;
+
+static const struct pm_option memleak_options[] = {
+	{ "command", 'c', PM_OPT_STRING, "COMMAND",
+	  "run COMMAND (through /bin/sh -c) and trace its allocations",
+	  &opts.command, 0, 0, NULL },
+	{ "top", 'T', PM_OPT_UINT, "N",
+	  "show the N stacks with the most outstanding bytes (default 10)",
+	  &opts.top, 1, 100000, NULL },
+	{ "older", 'o', PM_OPT_UINT, "MS",
+	  "only count allocations older than MS milliseconds", &opts.older_ms,
+	  0, 86400000, NULL },
+	{ "sample-rate", 's', PM_OPT_UINT, "N",
+	  "record one in N allocations, chosen by address in the kernel (sets the module's *_sample parameter while running)",
+	  &opts.sample, 1, 1000000, NULL },
+	{ "min-size", 'z', PM_OPT_UINT, "BYTES",
+	  "ignore allocations smaller than BYTES", &opts.min_size, 0,
+	  UINT64_MAX, NULL },
+	{ "max-size", 'Z', PM_OPT_UINT, "BYTES",
+	  "ignore allocations larger than BYTES", &opts.max_size, 0,
+	  UINT64_MAX, NULL },
+	{ "libc", 'l', PM_OPT_STRING, "PATH",
+	  "the libc to probe (default: the one the process maps)", &opts.libc,
+	  0, 0, NULL },
+	{ "device", 0, PM_OPT_STRING, "PATH",
+	  "device to open (default " PERSECMON_DEVICE_PATH ")", &opts.device,
+	  0, 0, NULL },
+	{ 0 },
+};
+
+static const char memleak_description[] =
+	"Keeps the allocations that were made and not freed yet, grouped by\n"
+	"the stack that made them, and prints every interval (default 5 s)\n"
+	"the stacks holding the most memory, largest last, as bcc memleak:\n"
+	"\"N bytes in M allocations from stack\" and the symbolized frames.\n"
+	"\n"
+	"Without -p or -c it traces the kernel (probe group \"kmemleak\":\n"
+	"tracepoints kmem:kmalloc, kmem:kmem_cache_alloc, kmem:mm_page_alloc\n"
+	"and their frees; sizes are bytes_alloc, pages count PAGE_SIZE <<\n"
+	"order; a large kmalloc() shows both as a kmalloc and as its pages).\n"
+	"With -p PID (or -c COMMAND) it traces those processes' libc calls\n"
+	"(probe group \"memleak\": uprobes on malloc, calloc, realloc, free,\n"
+	"posix_memalign, aligned_alloc, memalign, valloc, pvalloc). User\n"
+	"stacks come from a frame-pointer walk in the kernel: exact for the\n"
+	"allocator's caller, shorter or wrong beyond code built without frame\n"
+	"pointers (see docs/memleak.md).\n"
+	"\n"
+	"Only allocations made while it runs are seen; a free whose record was\n"
+	"lost leaves its allocation outstanding, so lost events (reported on\n"
+	"stderr) make leaks look bigger. Its own allocations are not traced.\n";
+
+static const char memleak_examples[] =
+	"  persecmon memleak                   # kernel, top 10 every 5 s\n"
+	"  persecmon memleak -p 1234 10        # process 1234, every 10 s\n"
+	"  persecmon memleak -c ./a.out 1 3    # run ./a.out, three reports\n"
+	"  persecmon memleak -o 60000 -T 5     # older than a minute, top 5\n"
+	"  persecmon memleak -s 10 --json      # sample 1 in 10, JSON lines\n";
+
+/* Kernel mode */
+
+/* Drops leading tracing frames, which depend on who else traces. */
+static unsigned int kernel_trim(const struct memleak_state *st,
+				const uint64_t *frames, unsigned int nr)
+{
+	unsigned int skip = 0;
+	struct pm_sym sym;
+
+	while (skip < nr && pm_ksyms_lookup(st->ksyms, frames[skip], &sym) &&
+	       !strncmp(sym.name, "__traceiter_", 12))
+		skip++;
+	return skip;
+}
+
+static bool size_wanted(uint64_t size)
+{
+	if (size < opts.min_size)
+		return false;
+	if (opts.max_size && size > opts.max_size)
+		return false;
+	return true;
+}
+
+static int on_kernel_record(struct memleak_state *st,
+			    const struct persecmon_record *rec)
+{
+	const struct persecmon_kalloc_event *a = (const void *)rec;
+	const struct persecmon_kfree_event *f = (const void *)rec;
+	uint64_t frames[PERSECMON_KSTACK_MAX];
+	unsigned int nr, skip, i;
+
+	if (rec->type == PERSECMON_EV_KFREE) {
+		pm_leaks_free(st->leaks, f->kind == PERSECMON_KMEM_PAGE ?
+			      KSPACE_PAGE : KSPACE_SLAB, f->ptr);
+		return 0;
+	}
+	if (rec->type != PERSECMON_EV_KALLOC)
+		return 0;
+	if (!size_wanted(a->bytes_alloc)) {
+		st->filtered++;
+		return 0;
+	}
+	nr = a->nr_frames < PERSECMON_KSTACK_MAX ? a->nr_frames :
+						   PERSECMON_KSTACK_MAX;
+	for (i = 0; i < nr; i++)
+		frames[i] = a->frames[i];
+	skip = kernel_trim(st, frames, nr);
+	if (pm_leaks_alloc(st->leaks, a->kind == PERSECMON_KMEM_PAGE ?
+			   KSPACE_PAGE : KSPACE_SLAB, a->ptr, a->bytes_alloc,
+			   rec->time_ns, 0, frames + skip, nr - skip) < 0) {
+		st->error = -ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+/* User mode */
+
+static struct pm_usyms *proc_syms(struct memleak_state *st, uint32_t tgid)
+{
+	struct pm_error err;
+	size_t i;
+
+	for (i = 0; i < st->nr_procs; i++)
+		if (st->procs[i].tgid == tgid)
+			return st->procs[i].us;
+	if (st->nr_procs == PM_CLI_MAX_PIDS)
+		return NULL;
+	st->procs[st->nr_procs].tgid = tgid;
+	if (pm_usyms_open(&st->procs[st->nr_procs].us, tgid, NULL, &err) < 0)
+		st->procs[st->nr_procs].us = NULL;
+	return st->procs[st->nr_procs++].us;
+}
+
+static int on_user_record(struct memleak_state *st,
+			  const struct persecmon_record *rec)
+{
+	const struct persecmon_alloc_event *a = (const void *)rec;
+	const struct persecmon_free_event *f = (const void *)rec;
+	uint64_t frames[PERSECMON_USTACK_MAX];
+	struct pm_usyms *us;
+	struct pm_sym sym;
+	unsigned int nr, i;
+
+	if (rec->type == PERSECMON_EV_FREE) {
+		pm_leaks_free(st->leaks, rec->tgid, f->addr);
+		return 0;
+	}
+	if (rec->type != PERSECMON_EV_ALLOC)
+		return 0;
+	if (!size_wanted(a->size)) {
+		st->filtered++;
+		return 0;
+	}
+	nr = a->nr_frames < PERSECMON_USTACK_MAX ? a->nr_frames :
+						   PERSECMON_USTACK_MAX;
+	for (i = 0; i < nr; i++)
+		frames[i] = a->frames[i];
+	/*
+	 * While the process lives: a lookup that misses re-reads its
+	 * mappings, so they are known when it has exited by report time.
+	 */
+	pthread_mutex_lock(&st->lock);
+	us = proc_syms(st, rec->tgid);
+	if (us && nr)
+		pm_usyms_lookup(us, frames[0], &sym);
+	pthread_mutex_unlock(&st->lock);
+	if (pm_leaks_alloc(st->leaks, rec->tgid, a->addr, a->size,
+			   rec->time_ns, rec->tgid, frames, nr) < 0) {
+		st->error = -ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+static int on_record(struct pm_snoop_ctx *sc,
+		     const struct persecmon_record *rec)
+{
+	struct memleak_state *st = sc->priv;
+
+	if (st->kernel)
+		return on_kernel_record(st, rec);
+	if (!pm_snoop_pid_wanted(sc, rec->tgid))
+		return 0;
+	return on_user_record(st, rec);
+}
+
+/* Reports */
+
+static void format_frame(struct memleak_state *st, uint32_t space,
+			 uint64_t addr, char *buf, size_t len)
+{
+	struct pm_usyms *us;
+	struct pm_sym sym;
+
+	memset(&sym, 0, sizeof(sym));
+	if (st->kernel) {
+		pm_ksyms_lookup(st->ksyms, addr, &sym);
+	} else {
+		pthread_mutex_lock(&st->lock);
+		us = proc_syms(st, space);
+		if (us)
+			pm_usyms_lookup(us, addr, &sym);
+		pthread_mutex_unlock(&st->lock);
+	}
+	pm_sym_format(buf, len, addr, &sym);
+}
+
+static void print_stack(struct pm_snoop_ctx *sc, const struct pm_leak_row *r,
+			uint64_t now_ns)
+{
+	struct memleak_state *st = sc->priv;
+	char frames[PERSECMON_KSTACK_MAX > PERSECMON_USTACK_MAX ?
+		    PERSECMON_KSTACK_MAX : PERSECMON_USTACK_MAX][256];
+	char addrs[sizeof(frames) / sizeof(frames[0])][24];
+	const char *fp[sizeof(frames) / sizeof(frames[0])];
+	const char *ap[sizeof(frames) / sizeof(frames[0])];
+	struct pm_out *out = &sc->out;
+	unsigned int i, n = r->nr_frames;
+
+	if (n > sizeof(frames) / sizeof(frames[0]))
+		n = sizeof(frames) / sizeof(frames[0]);
+	for (i = 0; i < n; i++) {
+		format_frame(st, r->stack_space, r->frames[i], frames[i],
+			     sizeof(frames[i]));
+		snprintf(addrs[i], sizeof(addrs[i]), "0x%" PRIx64,
+			 r->frames[i]);
+		fp[i] = frames[i];
+		ap[i] = addrs[i];
+	}
+	if (!pm_out_is_json(out)) {
+		pm_out_text(out, "\t%" PRIu64 " bytes in %" PRIu64 " allocations from stack\n",
+			    r->bytes, r->count);
+		for (i = 0; i < n; i++)
+			pm_out_text(out, "\t\t%s\n", frames[i]);
+		if (!n)
+			pm_out_text(out, "\t\t[no frames]\n");
+		return;
+	}
+	pm_out_line_begin(out);
+	pm_out_kv_u64(out, "bytes", r->bytes);
+	pm_out_kv_u64(out, "allocations", r->count);
+	if (!st->kernel)
+		pm_out_kv_u64(out, "tgid", r->stack_space);
+	pm_out_kv_f64(out, "oldest_age_s", 3,
+		      now_ns > r->oldest_ns ?
+		      (double)(now_ns - r->oldest_ns) / 1e9 : 0);
+	pm_out_kv_strlist(out, "stack", fp, n);
+	pm_out_kv_strlist(out, "addrs", ap, n);
+	pm_out_line_end(out);
+}
+
+static int report(struct pm_snoop_ctx *sc, bool last)
+{
+	struct memleak_state *st = sc->priv;
+	uint64_t now = pm_monotonic_ns(), max_time = 0;
+	struct pm_out *out = &sc->out;
+	struct pm_leak_stats stats;
+	struct pm_leak_row *rows;
+	char when[16];
+	long n, i;
+
+	if (opts.older_ms)
+		max_time = now - opts.older_ms * 1000000ULL;
+	n = pm_leaks_top(st->leaks, max_time, opts.top, &rows);
+	if (n < 0) {
+		fprintf(stderr, "memleak: out of memory\n");
+		return 1;
+	}
+	pm_leaks_stats(st->leaks, &stats);
+	pm_snoop_wall_clock(sc, now, when);
+	if (!pm_out_is_json(out)) {
+		pm_out_text(out, "[%s] Top %ld stacks with outstanding allocations:\n",
+			    when, n);
+		/* Largest last, as bcc prints them. */
+		for (i = n - 1; i >= 0; i--)
+			print_stack(sc, &rows[i], now);
+	} else {
+		pm_out_line_begin(out);
+		pm_out_kv_str(out, "time", when);
+		pm_out_kv_f64(out, "ts", 3, pm_snoop_elapsed(sc, now));
+		pm_out_kv_str(out, "mode", st->kernel ? "kernel" : "user");
+		pm_out_kv_bool(out, "final", last);
+		pm_out_kv_u64(out, "outstanding_bytes", stats.outstanding_bytes);
+		pm_out_kv_u64(out, "outstanding_allocations",
+			      stats.outstanding_count);
+		pm_out_kv_u64(out, "allocs", stats.allocs);
+		pm_out_kv_u64(out, "frees", stats.frees_matched);
+		pm_out_kv_u64(out, "frees_unknown", stats.frees_unknown);
+		pm_out_kv_u64(out, "replaced", stats.replaced);
+		pm_out_kv_u64(out, "filtered", st->filtered);
+		pm_out_kv_u64(out, "stacks_seen", stats.stacks);
+		pm_out_list_begin(out, "stacks", NULL);
+		for (i = 0; i < n; i++)
+			print_stack(sc, &rows[i], now);
+		pm_out_list_end(out);
+		pm_out_line_end(out);
+	}
+	free(rows);
+	/*
+	 * The command ended: stop after the next interval, so that the
+	 * round before it has taken every record the command wrote.
+	 */
+	if (st->child_done)
+		return 1;
+	if (st->child > 0 && waitpid(st->child, &st->child_status, WNOHANG) ==
+	    st->child) {
+		st->child = 0;
+		st->child_done = true;
+	}
+	return 0;
+}
+
+/* User mode setup */
+
+static const struct {
+	const char *symbol;
+	uint32_t role;
+	uint32_t flags;
+} alloc_functions[] = {
+	{ "malloc", PERSECMON_ALLOC_MALLOC,
+	  PERSECMON_UPROBE_ENTRY | PERSECMON_UPROBE_RETURN },
+	{ "calloc", PERSECMON_ALLOC_CALLOC,
+	  PERSECMON_UPROBE_ENTRY | PERSECMON_UPROBE_RETURN },
+	{ "realloc", PERSECMON_ALLOC_REALLOC,
+	  PERSECMON_UPROBE_ENTRY | PERSECMON_UPROBE_RETURN },
+	{ "posix_memalign", PERSECMON_ALLOC_POSIX_MEMALIGN,
+	  PERSECMON_UPROBE_ENTRY | PERSECMON_UPROBE_RETURN },
+	{ "aligned_alloc", PERSECMON_ALLOC_ALIGNED_ALLOC,
+	  PERSECMON_UPROBE_ENTRY | PERSECMON_UPROBE_RETURN },
+	{ "memalign", PERSECMON_ALLOC_MEMALIGN,
+	  PERSECMON_UPROBE_ENTRY | PERSECMON_UPROBE_RETURN },
+	{ "valloc", PERSECMON_ALLOC_VALLOC,
+	  PERSECMON_UPROBE_ENTRY | PERSECMON_UPROBE_RETURN },
+	{ "pvalloc", PERSECMON_ALLOC_PVALLOC,
+	  PERSECMON_UPROBE_ENTRY | PERSECMON_UPROBE_RETURN },
+	{ "free", PERSECMON_ALLOC_FREE, PERSECMON_UPROBE_ENTRY },
+};
+
+#define NR_ALLOC_FUNCTIONS (sizeof(alloc_functions) / sizeof(alloc_functions[0]))
+
+/* The libc mapped by @pid (0: this process), from /proc/PID/maps. */
+static int proc_libc(uint32_t pid, char *path, size_t len)
+{
+	char maps[64], line[4096];
+	int ret = -ENOENT;
+	FILE *f;
+
+	if (pid)
+		snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
+	else
+		snprintf(maps, sizeof(maps), "/proc/self/maps");
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/');
+		char *base;
+
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = '\0';
+		base = strrchr(file, '/') + 1;
+		if (strncmp(base, "libc.so", 7) && strncmp(base, "libc-", 5))
+			continue;
+		if ((size_t)snprintf(path, len, "%s", file) >= len)
+			ret = -ENAMETOOLONG;
+		else
+			ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+static void *poll_maps(void *arg);
+
+static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
+			 const struct pm_session_ref *session,
+			 struct pm_error *err)
+{
+	struct memleak_state *st = sc->priv;
+	struct pm_ctl_uprobe targets[NR_ALLOC_FUNCTIONS];
+	char path[PATH_MAX];
+	struct pm_elf_sym sym;
+	struct pm_elf *elf;
+	size_t i, k, n = 0;
+	uint32_t pid;
+	int ret;
+
+	if (opts.libc) {
+		if (!realpath(opts.libc, path))
+			return pm_error_set(err, PM_ERR_USAGE, errno, "%s: %s",
+					    opts.libc, strerror(errno));
+	} else {
+		/* -c: the command has not exec'd yet; it uses our libc. */
+		pid = st->child ? 0 : sc->cli->pids[0];
+		ret = proc_libc(pid, path, sizeof(path));
+		if (ret < 0)
+			return pm_error_set(err, PM_ERR_RUNTIME, -ret,
+					    "cannot find the libc of process %u: %s (use -l LIBC)",
+					    pid ? pid : (uint32_t)getpid(),
+					    strerror(-ret));
+	}
+	ret = pm_elf_open(path, &elf, err);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < NR_ALLOC_FUNCTIONS; i++) {
+		/* A libc without one of them (a minimal libc) still works. */
+		if (pm_elf_symbol(elf, alloc_functions[i].symbol, &sym,
+				  err) < 0) {
+			if (!strcmp(alloc_functions[i].symbol, "malloc") ||
+			    !strcmp(alloc_functions[i].symbol, "free")) {
+				pm_elf_close(elf);
+				return -ENOENT;
+			}
+			fprintf(stderr, "memleak: warning: %s\n", err->msg);
+			pm_error_clear(err);
+			continue;
+		}
+		/*
+		 * Aliases (glibc's aligned_alloc is memalign): one probe per
+		 * address, or both roles would fire for every call.
+		 */
+		for (k = 0; k < n; k++)
+			if (targets[k].offset == sym.offset)
+				break;
+		if (k < n) {
+			if (sc->cli->verbose)
+				fprintf(stderr, "memleak: %s is an alias of %s: traced as %s\n",
+					alloc_functions[i].symbol,
+					targets[k].name, targets[k].name);
+			continue;
+		}
+		targets[n++] = (struct pm_ctl_uprobe){
+			.path = path,
+			.offset = sym.offset,
+			.role = alloc_functions[i].role,
+			.flags = alloc_functions[i].flags,
+			.name = alloc_functions[i].symbol,
+		};
+	}
+	pm_elf_close(elf);
+	ret = pm_ctl_uprobe_enable(ctl, "memleak", session, targets, n, err);
+	if (ret < 0)
+		return ret;
+	if (st->child > 0) {
+		/* Everything is in place: let the command exec. */
+		if (write(st->child_gate, "g", 1) != 1)
+			return pm_error_set(err, PM_ERR_RUNTIME, errno,
+					    "cannot start the command: %s",
+					    strerror(errno));
+		close(st->child_gate);
+		st->child_gate = -1;
+		if (pthread_create(&st->poller, NULL, poll_maps, st) == 0)
+			st->poller_running = true;
+	}
+	return 0;
+}
+
+#define POLL_MAPS_NS	10000000L
+
+static void *poll_maps(void *arg)
+{
+	struct memleak_state *st = arg;
+	const struct timespec period = { 0, POLL_MAPS_NS };
+	struct pm_usyms *us;
+
+	while (!atomic_load(&st->poller_stop)) {
+		pthread_mutex_lock(&st->lock);
+		us = proc_syms(st, (uint32_t)st->procs_child_tgid);
+		if (us)
+			pm_usyms_refresh(us);
+		pthread_mutex_unlock(&st->lock);
+		nanosleep(&period, NULL);
+	}
+	return NULL;
+}
+
+/* Forks /bin/sh -c @command, held until setup_uprobes() lets it go. */
+static int start_command(struct memleak_state *st, const char *command,
+			 struct pm_error *err)
+{
+	char *exec_cmd;
+	int gate[2];
+	pid_t pid;
+	char c;
+
+	if (asprintf(&exec_cmd, "exec %s", command) < 0)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM,
+				    "out of memory");
+	if (pipe2(gate, O_CLOEXEC) < 0) {
+		free(exec_cmd);
+		return pm_error_set(err, PM_ERR_RUNTIME, errno, "pipe: %s",
+				    strerror(errno));
+	}
+	pid = fork();
+	if (pid < 0) {
+		free(exec_cmd);
+		return pm_error_set(err, PM_ERR_RUNTIME, errno, "fork: %s",
+				    strerror(errno));
+	}
+	if (pid == 0) {
+		close(gate[1]);
+		/* EOF without a byte: the tracer gave up. */
+		if (read(gate[0], &c, 1) != 1)
+			_exit(127);
+		/* exec: the command itself must be the traced process. */
+		execl("/bin/sh", "sh", "-c", exec_cmd, (char *)NULL);
+		_exit(127);
+	}
+	free(exec_cmd);
+	close(gate[0]);
+	st->child = pid;
+	st->procs_child_tgid = pid;
+	st->child_gate = gate[1];
+	return 0;
+}
+
+/* -s: the module parameter, set while running, restored after. */
+static int sample_set(const char *param, uint64_t rate, uint64_t *old,
+		      struct pm_error *err)
+{
+	char path[128], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), SAMPLE_PARAM_DIR "%s", param);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return pm_error_set(err, errno == ENOENT ? PM_ERR_NO_MODULE :
+				    PM_ERR_RUNTIME, errno, "%s: %s", path,
+				    strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		*old = strtoull(buf, NULL, 10);
+	}
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", rate);
+	if (pwrite(fd, buf, (size_t)n, 0) != n) {
+		int e = errno;
+
+		close(fd);
+		return pm_error_set(err, PM_ERR_RUNTIME, e, "writing %s: %s",
+				    path, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+int cmd_memleak(const char *name, int argc, char **argv)
+{
+	static const char *const kernel_groups[] = { "kmemleak", NULL };
+	const struct pm_command cmd = {
+		.name = name,
+		.summary = "Show outstanding allocations by stack (kernel, or processes with -p/-c), like bcc memleak.",
+		.common = PM_CLI_JSON | PM_CLI_PID | PM_CLI_DURATION |
+			  PM_CLI_INTERVAL,
+		.pid_help = "trace the libc allocations of these processes",
+		.duration_help = "stop after SECONDS (then print a last report)",
+		.options = memleak_options,
+		.description = memleak_description,
+		.examples = memleak_examples,
+	};
+	struct memleak_state st = {
+		.child_gate = -1,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	struct pm_snoop sn = {
+		.tool = name,
+		.record = on_record,
+		.interval = report,
+		.final_summary = true,
+	};
+	const char *param = NULL;
+	uint64_t old_sample = 1;
+	struct pm_error err;
+	struct pm_cli cli;
+	size_t i;
+	int ret;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.top = DEFAULT_TOP;
+	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
+	case PM_CLI_HELP:
+		return PM_EXIT_OK;
+	case PM_CLI_ERROR:
+		return PM_EXIT_USAGE;
+	case PM_CLI_OK:
+		break;
+	}
+	if (opts.command && cli.nr_pids) {
+		fprintf(stderr, "%s: -c and -p cannot be combined\n", name);
+		return PM_EXIT_USAGE;
+	}
+	if (opts.max_size && opts.max_size < opts.min_size) {
+		fprintf(stderr, "%s: --max-size is below --min-size\n", name);
+		return PM_EXIT_USAGE;
+	}
+	if (cli.interval == 0)
+		cli.interval = DEFAULT_INTERVAL_S;
+	pm_error_clear(&err);
+	st.kernel = !opts.command && !cli.nr_pids;
+	st.leaks = pm_leaks_new();
+	if (!st.leaks) {
+		fprintf(stderr, "%s: out of memory\n", name);
+		return PM_EXIT_RUNTIME;
+	}
+	sn.device = opts.device;
+	if (st.kernel) {
+		ret = pm_ksyms_load(&st.ksyms, NULL, &err);
+		if (ret < 0) {
+			ret = pm_error_report(&err, name);
+			goto out;
+		}
+		sn.groups = kernel_groups;
+		sn.what = "kernel allocations";
+		param = "kmemleak_sample";
+	} else {
+		sn.setup = setup_uprobes;
+		sn.what = "libc allocations";
+		param = "memleak_sample";
+		if (opts.command) {
+			if (start_command(&st, opts.command, &err) < 0) {
+				ret = pm_error_report(&err, name);
+				goto out;
+			}
+			cli.pids[0] = (uint32_t)st.child;
+			cli.nr_pids = 1;
+		}
+	}
+	if (opts.sample > 1 &&
+	    sample_set(param, opts.sample, &old_sample, &err) < 0) {
+		ret = pm_error_report(&err, name);
+		goto out;
+	}
+	ret = pm_snoop_run(&sn, &cli, &st);
+	if (st.poller_running) {
+		atomic_store(&st.poller_stop, true);
+		pthread_join(st.poller, NULL);
+	}
+	if (st.error)
+		fprintf(stderr, "%s: out of memory keeping the allocations\n",
+			name);
+	if (opts.sample > 1 && sample_set(param, old_sample, &old_sample,
+					  &err) < 0)
+		fprintf(stderr, "%s: warning: %s\n", name, err.msg);
+out:
+	if (st.child_gate >= 0) {
+		/* Never released: it exits at EOF. */
+		close(st.child_gate);
+		if (st.child > 0)
+			waitpid(st.child, NULL, 0);
+		st.child = 0;
+	}
+	if (st.child > 0) {
+		/* Stopped before the command ended: leave it running. */
+		fprintf(stderr, "%s: command still running as pid %d\n", name,
+			(int)st.child);
+	}
+	for (i = 0; i < st.nr_procs; i++)
+		pm_usyms_close(st.procs[i].us);
+	pm_usyms_cache_free();
+	pm_ksyms_free(st.ksyms);
+	pm_leaks_destroy(st.leaks);
+	if (ret == PM_EXIT_OK && st.error)
+		ret = PM_EXIT_RUNTIME;
+	return ret;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ELF lookups for user-level probes (elfutils libelf): the file offset of
+ * a function symbol, and the USDT probes of .note.stapsdt with their
+ * semaphores. persecmon.ko does no ELF parsing; it takes the file offsets
+ * computed here (PERSECMON_A_UP_OFFSET, PERSECMON_A_UP_REF_CTR_OFFSET).
+ *
+ * File offsets, not addresses: a symbol's value is a virtual address;
+ * its file offset is value - p_vaddr + p_offset of the PT_LOAD segment
+ * that holds it (executables and shared objects alike). A USDT semaphore
+ * is converted through the section that holds it (.probes):
+ * addr - sh_addr + sh_offset. Notes of a prelinked file are adjusted by
+ * the difference between .stapsdt.base's address and the base the note
+ * recorded, as SystemTap and bcc do.
+ */
+#ifndef PERSECMON_ELFSYM_H
+#define PERSECMON_ELFSYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "persecmon/error.h"
+
+struct pm_elf;
+
+int pm_elf_open(const char *path, struct pm_elf **out, struct pm_error *err);
+void pm_elf_close(struct pm_elf *e);
+
+struct pm_elf_sym {
+	uint64_t value;		/* st_value: virtual address */
+	uint64_t size;
+	uint64_t offset;	/* file offset, for uprobe_register() */
+};
+
+/*
+ * A defined function (STT_FUNC) called @name, from .symtab or .dynsym.
+ * When several versions exist ("name@@V" default, "name@V" older), the
+ * default one wins. -ENOENT if there is none; -EINVAL for an IFUNC
+ * (probing the resolver would not trace the calls) or an address outside
+ * every PT_LOAD segment's file contents.
+ */
+int pm_elf_symbol(struct pm_elf *e, const char *name, struct pm_elf_sym *sym,
+		  struct pm_error *err);
+
+/* File offset of virtual address @vaddr through PT_LOAD; -ENOENT if none. */
+int pm_elf_vaddr_to_offset(struct pm_elf *e, uint64_t vaddr,
+			   uint64_t *offset);
+
+#define PM_USDT_NAME_MAX	64
+#define PM_USDT_ARGS_MAX	256
+
+struct pm_usdt_note {
+	char provider[PM_USDT_NAME_MAX];
+	char name[PM_USDT_NAME_MAX];
+	char args[PM_USDT_ARGS_MAX];	/* "-4@112(%rsp)", as in the note */
+	uint64_t pc;			/* adjusted probe address */
+	uint64_t semaphore;		/* adjusted semaphore address, 0: none */
+	uint64_t pc_offset;		/* file offset of the probe */
+	uint64_t semaphore_offset;	/* file offset of the semaphore, 0: none */
+};
+
+/*
+ * Every USDT probe of the file, in note order, into a malloc()ed array
+ * (*notes NULL and *n 0 if the file has none). Malformed notes are an
+ * error (-EINVAL), not skipped.
+ */
+int pm_elf_usdt_notes(struct pm_elf *e, struct pm_usdt_note **notes,
+		      size_t *n, struct pm_error *err);
+
+/*
+ * The first USDT probe @provider:@name (@provider NULL: any provider);
+ * -ENOENT if none.
+ */
+int pm_elf_usdt_find(struct pm_elf *e, const char *provider,
+		     const char *name, struct pm_usdt_note *note,
+		     struct pm_error *err);
+
+/*
+ * The path of a shared object mapped by the calling process whose file
+ * name starts with @prefix ("libc.so.6"), read from /proc/self/maps.
+ * -ENOENT if none is mapped.
+ */
+int pm_elf_loaded_lib(const char *prefix, char *path, size_t len);
+
+/* The path of the library @soname in /etc/ld.so.cache (-ENOENT if none). */
+int pm_elf_ldcache_lookup(const char *cache, const char *soname, char *path,
+			  size_t len);
+
+#endif /* PERSECMON_ELFSYM_H */

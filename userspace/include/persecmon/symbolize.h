@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Symbols for stack frames.
+ *
+ * Kernel addresses: /proc/kallsyms (root sees the real addresses with
+ * kptr_restrict 1), text symbols only, without the __pfx_* padding
+ * symbols of IBT kernels; "[kernel]" or "[module]" as the module.
+ *
+ * User addresses: the mappings of one process (/proc/PID/maps) and, per
+ * mapped ELF file, its .symtab (or .dynsym when stripped; or the
+ * .symtab of /usr/lib/debug/.build-id/xx/yyyy.debug when installed), read
+ * with libelf. An address becomes a file offset through its mapping and an
+ * ELF address through the PT_LOAD segment holding that offset. Files are
+ * parsed once and shared by every process that maps them.
+ *
+ * Frames are return addresses: the symbol is looked up for addr - 1 (a
+ * call may be the last instruction of a function), the offset printed is
+ * from addr, as bcc does.
+ */
+#ifndef PERSECMON_SYMBOLIZE_H
+#define PERSECMON_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "persecmon/error.h"
+
+struct pm_sym {
+	const char *name;	/* NULL: no symbol covers the address */
+	uint64_t offset;	/* addr - symbol start */
+	const char *module;	/* "kernel", a module or file base name; NULL */
+};
+
+struct pm_ksyms;
+
+/* Loads @path (NULL: /proc/kallsyms). Fails if every address reads 0. */
+int pm_ksyms_load(struct pm_ksyms **out, const char *path,
+		  struct pm_error *err);
+void pm_ksyms_free(struct pm_ksyms *ks);
+size_t pm_ksyms_count(const struct pm_ksyms *ks);
+/* Fills @sym for the return address @addr; false if nothing covers it. */
+bool pm_ksyms_lookup(const struct pm_ksyms *ks, uint64_t addr,
+		     struct pm_sym *sym);
+
+struct pm_usyms;
+
+/*
+ * The symbolizer of process @pid: reads /proc/PID/maps now (@proc_root:
+ * NULL for "/proc"). Mappings are re-read on a miss while the process
+ * lives; after it exits the last ones are kept.
+ */
+int pm_usyms_open(struct pm_usyms **out, uint32_t pid, const char *proc_root,
+		  struct pm_error *err);
+void pm_usyms_close(struct pm_usyms *us);
+/*
+ * Re-reads the mappings; 0 or -errno (the old ones are kept on error, and
+ * when the process has none left: -ESRCH).
+ */
+int pm_usyms_refresh(struct pm_usyms *us);
+bool pm_usyms_lookup(struct pm_usyms *us, uint64_t addr, struct pm_sym *sym);
+
+/* Frees the ELF files parsed so far (shared by every pm_usyms). */
+void pm_usyms_cache_free(void);
+
+/* "name+0xoff [module]", "0xaddr [module]" or "0xaddr [unknown]". */
+void pm_sym_format(char *buf, size_t len, uint64_t addr,
+		   const struct pm_sym *sym);
+
+#endif /* PERSECMON_SYMBOLIZE_H */

@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Kernel and user symbols for stack frames (persecmon/symbolize.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "persecmon/symbolize.h"
+
+struct sym_entry {
+	uint64_t addr;
+	uint64_t size;		/* 0: unknown, up to the next symbol */
+	const char *name;	/* in the owner's string pool */
+	const char *module;	/* kernel only: "kernel" or the module */
+};
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym_entry *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* Among aliases, prefer a sized symbol, then the fewest '_'. */
+	if ((x->size != 0) != (y->size != 0))
+		return x->size ? -1 : 1;
+	return (int)strspn(x->name, "_") - (int)strspn(y->name, "_");
+}
+
+/* Drops later entries at the same address (the best alias sorts first). */
+static size_t sym_dedup(struct sym_entry *syms, size_t n)
+{
+	size_t i, out = 0;
+
+	for (i = 0; i < n; i++) {
+		if (out && syms[out - 1].addr == syms[i].addr)
+			continue;
+		syms[out++] = syms[i];
+	}
+	return out;
+}
+
+/* Greatest entry with addr <= @addr, or NULL. */
+static const struct sym_entry *sym_find(const struct sym_entry *syms,
+					size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &syms[lo - 1] : NULL;
+}
+
+void pm_sym_format(char *buf, size_t len, uint64_t addr,
+		   const struct pm_sym *sym)
+{
+	const char *module = sym && sym->module ? sym->module : "unknown";
+
+	if (sym && sym->name)
+		snprintf(buf, len, "%s+0x%" PRIx64 " [%s]", sym->name,
+			 sym->offset, module);
+	else
+		snprintf(buf, len, "0x%" PRIx64 " [%s]", addr, module);
+}
+
+/* Kernel */
+
+struct pm_ksyms {
+	struct sym_entry *syms;
+	size_t n;
+	char *pool;		/* names and module names, NUL-separated */
+	uint64_t text_end;	/* nothing past the last symbol + 1 MiB */
+};
+
+void pm_ksyms_free(struct pm_ksyms *ks)
+{
+	if (!ks)
+		return;
+	free(ks->syms);
+	free(ks->pool);
+	free(ks);
+}
+
+size_t pm_ksyms_count(const struct pm_ksyms *ks)
+{
+	return ks->n;
+}
+
+static int ksyms_parse(struct pm_ksyms *ks, FILE *f, bool *all_zero)
+{
+	size_t cap = 0, pool_len = 0, pool_cap = 0, i;
+	char line[512];
+	char *pool = NULL;
+	struct {
+		uint64_t addr;
+		size_t name, module;
+	} *raw = NULL;
+	size_t nraw = 0;
+
+	*all_zero = true;
+	while (fgets(line, sizeof(line), f)) {
+		char type, name[256], module[128] = "kernel";
+		unsigned long long addr;
+		size_t nl, ml;
+		int fields;
+
+		fields = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type,
+				name, module);
+		if (fields < 3)
+			continue;
+		if (addr)
+			*all_zero = false;
+		if (type != 't' && type != 'T')
+			continue;
+		if (!strncmp(name, "__pfx_", 6))
+			continue;
+		nl = strlen(name) + 1;
+		ml = strlen(module) + 1;
+		if (pool_len + nl + ml > pool_cap) {
+			size_t ncap = pool_cap ? pool_cap * 2 : 1 << 20;
+			char *np;
+
+			while (ncap < pool_len + nl + ml)
+				ncap *= 2;
+			np = realloc(pool, ncap);
+			if (!np)
+				goto nomem;
+			pool = np;
+			pool_cap = ncap;
+		}
+		if (nraw == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			void *nr = realloc(raw, ncap * sizeof(*raw));
+
+			if (!nr)
+				goto nomem;
+			raw = nr;
+			cap = ncap;
+		}
+		raw[nraw].addr = addr;
+		raw[nraw].name = pool_len;
+		memcpy(pool + pool_len, name, nl);
+		pool_len += nl;
+		/* Module names repeat: share the previous copy. */
+		if (nraw && !strcmp(pool + raw[nraw - 1].module, module)) {
+			raw[nraw].module = raw[nraw - 1].module;
+		} else {
+			raw[nraw].module = pool_len;
+			memcpy(pool + pool_len, module, ml);
+			pool_len += ml;
+		}
+		nraw++;
+	}
+	ks->syms = calloc(nraw ? nraw : 1, sizeof(*ks->syms));
+	if (!ks->syms)
+		goto nomem;
+	for (i = 0; i < nraw; i++) {
+		ks->syms[i].addr = raw[i].addr;
+		ks->syms[i].name = pool + raw[i].name;
+		ks->syms[i].module = pool + raw[i].module;
+	}
+	free(raw);
+	ks->pool = pool;
+	qsort(ks->syms, nraw, sizeof(*ks->syms), sym_cmp);
+	ks->n = sym_dedup(ks->syms, nraw);
+	ks->text_end = ks->n ? ks->syms[ks->n - 1].addr + (1 << 20) : 0;
+	return 0;
+nomem:
+	free(raw);
+	free(pool);
+	return -ENOMEM;
+}
+
+int pm_ksyms_load(struct pm_ksyms **out, const char *path,
+		  struct pm_error *err)
+{
+	struct pm_ksyms *ks;
+	bool all_zero;
+	FILE *f;
+	int ret;
+
+	*out = NULL;
+	if (!path)
+		path = "/proc/kallsyms";
+	f = fopen(path, "re");
+	if (!f)
+		return pm_error_set(err, errno == EACCES ? PM_ERR_PERMISSION :
+				    PM_ERR_RUNTIME, errno,
+				    "cannot open %s: %s", path,
+				    strerror(errno));
+	ks = calloc(1, sizeof(*ks));
+	if (!ks) {
+		fclose(f);
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM,
+				    "out of memory");
+	}
+	ret = ksyms_parse(ks, f, &all_zero);
+	fclose(f);
+	if (ret < 0) {
+		pm_ksyms_free(ks);
+		return pm_error_set(err, PM_ERR_RUNTIME, -ret,
+				    "reading %s: %s", path, strerror(-ret));
+	}
+	if (all_zero || !ks->n) {
+		pm_ksyms_free(ks);
+		return pm_error_set(err, PM_ERR_PERMISSION, EPERM,
+				    "%s shows no kernel addresses (run as root; kptr_restrict must be 0 or 1)",
+				    path);
+	}
+	*out = ks;
+	return 0;
+}
+
+bool pm_ksyms_lookup(const struct pm_ksyms *ks, uint64_t addr,
+		     struct pm_sym *sym)
+{
+	const struct sym_entry *e;
+
+	memset(sym, 0, sizeof(*sym));
+	if (!addr || addr >= ks->text_end)
+		return false;
+	e = sym_find(ks->syms, ks->n, addr - 1);
+	if (!e)
+		return false;
+	sym->name = e->name;
+	sym->offset = addr - e->addr;
+	sym->module = e->module;
+	return true;
+}
+
+/* User: one parsed ELF file */
+
+struct elf_load {
+	uint64_t offset, filesz, vaddr;
+};
+
+struct elf_file {
+	struct elf_file *next;
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	bool ok;			/* parsed (maybe without symbols) */
+	struct sym_entry *syms;
+	size_t n;
+	char *pool;
+	struct elf_load *loads;
+	size_t nloads;
+	const char *base;		/* base name of path */
+};
+
+static struct elf_file *elf_files;
+
+static int elf_collect(Elf *elf, struct elf_file *ef, Elf_Scn *scn,
+		       GElf_Shdr *sh, size_t *cap, size_t *pool_len,
+		       size_t *pool_cap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, count;
+
+	if (!data || !sh->sh_entsize)
+		return 0;
+	count = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < count; i++) {
+		GElf_Sym s;
+		const char *name;
+		size_t nl;
+
+		if (!gelf_getsym(data, (int)i, &s))
+			continue;
+		if (GELF_ST_TYPE(s.st_info) != STT_FUNC &&
+		    GELF_ST_TYPE(s.st_info) != STT_GNU_IFUNC)
+			continue;
+		if (!s.st_value || s.st_shndx == SHN_UNDEF)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, s.st_name);
+		if (!name || !*name)
+			continue;
+		nl = strlen(name) + 1;
+		if (*pool_len + nl > *pool_cap) {
+			size_t ncap = *pool_cap ? *pool_cap * 2 : 65536;
+			char *np;
+
+			while (ncap < *pool_len + nl)
+				ncap *= 2;
+			np = realloc(ef->pool, ncap);
+			if (!np)
+				return -ENOMEM;
+			ef->pool = np;
+			*pool_cap = ncap;
+		}
+		if (ef->n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 1024;
+			void *ns = realloc(ef->syms, ncap * sizeof(*ef->syms));
+
+			if (!ns)
+				return -ENOMEM;
+			ef->syms = ns;
+			*cap = ncap;
+		}
+		memcpy(ef->pool + *pool_len, name, nl);
+		/* Pool offsets for now: realloc may move the pool. */
+		ef->syms[ef->n].name = (const char *)(uintptr_t)*pool_len;
+		ef->syms[ef->n].addr = s.st_value;
+		ef->syms[ef->n].size = s.st_size;
+		ef->syms[ef->n].module = NULL;
+		ef->n++;
+		*pool_len += nl;
+	}
+	return 0;
+}
+
+/* Symbols of @elf: .symtab if there is one, else .dynsym. */
+static int elf_read_syms(Elf *elf, struct elf_file *ef)
+{
+	size_t cap = 0, pool_len = 0, pool_cap = 0, i;
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	GElf_Shdr sh, symtab_sh, dynsym_sh;
+	int ret = 0;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB) {
+			symtab = scn;
+			symtab_sh = sh;
+		} else if (sh.sh_type == SHT_DYNSYM) {
+			dynsym = scn;
+			dynsym_sh = sh;
+		}
+	}
+	if (symtab)
+		ret = elf_collect(elf, ef, symtab, &symtab_sh, &cap, &pool_len,
+				  &pool_cap);
+	if (!ret && dynsym)
+		ret = elf_collect(elf, ef, dynsym, &dynsym_sh, &cap, &pool_len,
+				  &pool_cap);
+	if (ret)
+		return ret;
+	for (i = 0; i < ef->n; i++)
+		ef->syms[i].name = ef->pool + (uintptr_t)ef->syms[i].name;
+	qsort(ef->syms, ef->n, sizeof(*ef->syms), sym_cmp);
+	ef->n = sym_dedup(ef->syms, ef->n);
+	return 0;
+}
+
+/* /usr/lib/debug/.build-id/xx/yyyy.debug for @elf, if installed. */
+static int elf_debug_path(Elf *elf, char *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		data = elf_getdata(scn, NULL);
+		while (data &&
+		       (off = gelf_getnote(data, off, &nh, &name_off,
+					   &desc_off)) > 0) {
+			const unsigned char *id;
+			size_t used, i;
+
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_descsz < 2 ||
+			    nh.n_namesz != 4 ||
+			    memcmp((const char *)data->d_buf + name_off,
+				   "GNU", 4))
+				continue;
+			id = (const unsigned char *)data->d_buf + desc_off;
+			used = (size_t)snprintf(buf, len,
+						"/usr/lib/debug/.build-id/%02x/",
+						id[0]);
+			for (i = 1; i < nh.n_descsz && used + 3 < len; i++)
+				used += (size_t)snprintf(buf + used, len - used,
+							 "%02x", id[i]);
+			if (used + 7 >= len)
+				return -1;
+			snprintf(buf + used, len - used, ".debug");
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void elf_parse(struct elf_file *ef, const char *open_path)
+{
+	char debug[512];
+	size_t nphdr, i;
+	Elf *elf;
+	int fd;
+
+	fd = open(open_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nphdr)) {
+		if (elf)
+			elf_end(elf);
+		close(fd);
+		return;
+	}
+	ef->loads = calloc(nphdr ? nphdr : 1, sizeof(*ef->loads));
+	for (i = 0; ef->loads && i < nphdr; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		ef->loads[ef->nloads].offset = ph.p_offset;
+		ef->loads[ef->nloads].filesz = ph.p_filesz;
+		ef->loads[ef->nloads].vaddr = ph.p_vaddr;
+		ef->nloads++;
+	}
+	if (elf_read_syms(elf, ef) == 0)
+		ef->ok = true;
+	/* Stripped (no .symtab): the debug file's symbols are better. */
+	if (ef->ok && elf_debug_path(elf, debug, sizeof(debug)) == 0 &&
+	    access(debug, R_OK) == 0) {
+		int dfd = open(debug, O_RDONLY | O_CLOEXEC);
+		Elf *delf = dfd >= 0 ? elf_begin(dfd, ELF_C_READ_MMAP, NULL) :
+				       NULL;
+		struct elf_file tmp = { 0 };
+
+		if (delf && elf_read_syms(delf, &tmp) == 0 && tmp.n > ef->n) {
+			free(ef->syms);
+			free(ef->pool);
+			ef->syms = tmp.syms;
+			ef->pool = tmp.pool;
+			ef->n = tmp.n;
+		} else {
+			free(tmp.syms);
+			free(tmp.pool);
+		}
+		if (delf)
+			elf_end(delf);
+		if (dfd >= 0)
+			close(dfd);
+	}
+	elf_end(elf);
+	close(fd);
+}
+
+/*
+ * The parsed file at @path (opened through @open_path, which may be a
+ * /proc/PID/root/... or map_files path), parsed on first use.
+ */
+static struct elf_file *elf_get(const char *path, const char *open_path)
+{
+	struct elf_file *ef;
+	struct stat st;
+	const char *slash;
+
+	if (stat(open_path, &st) < 0)
+		return NULL;
+	for (ef = elf_files; ef; ef = ef->next)
+		if (ef->dev == st.st_dev && ef->ino == st.st_ino &&
+		    !strcmp(ef->path, path))
+			return ef;
+	ef = calloc(1, sizeof(*ef));
+	if (!ef)
+		return NULL;
+	ef->path = strdup(path);
+	if (!ef->path) {
+		free(ef);
+		return NULL;
+	}
+	slash = strrchr(ef->path, '/');
+	ef->base = slash ? slash + 1 : ef->path;
+	ef->dev = st.st_dev;
+	ef->ino = st.st_ino;
+	elf_parse(ef, open_path);
+	ef->next = elf_files;
+	elf_files = ef;
+	return ef;
+}
+
+void pm_usyms_cache_free(void)
+{
+	struct elf_file *ef;
+
+	while ((ef = elf_files)) {
+		elf_files = ef->next;
+		free(ef->syms);
+		free(ef->pool);
+		free(ef->loads);
+		free(ef->path);
+		free(ef);
+	}
+}
+
+/* User: one process */
+
+struct umap {
+	uint64_t start, end, offset;
+	char *path;
+	struct elf_file *ef;	/* NULL until first used */
+	bool tried;
+};
+
+struct pm_usyms {
+	uint32_t pid;
+	char proc_root[64];
+	struct umap *maps;
+	size_t n;
+};
+
+static void umaps_free(struct umap *maps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(maps[i].path);
+	free(maps);
+}
+
+int pm_usyms_refresh(struct pm_usyms *us)
+{
+	char path[128], line[4096];
+	struct umap *maps = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/maps", us->proc_root, us->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, offset;
+		char perms[8], file[4096];
+		int pos = 0;
+
+		file[0] = '\0';
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end,
+			   perms, &offset, &pos) < 4)
+			continue;
+		if (perms[2] != 'x' || !pos || line[pos] != '/')
+			continue;
+		snprintf(file, sizeof(file), "%s", line + pos);
+		file[strcspn(file, "\n")] = '\0';
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			void *nm = realloc(maps, ncap * sizeof(*maps));
+
+			if (!nm) {
+				fclose(f);
+				umaps_free(maps, n);
+				return -ENOMEM;
+			}
+			maps = nm;
+			cap = ncap;
+		}
+		maps[n] = (struct umap){ .start = start, .end = end,
+					 .offset = offset,
+					 .path = strdup(file) };
+		if (!maps[n].path) {
+			fclose(f);
+			umaps_free(maps, n);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	fclose(f);
+	/* An exited process (a zombie) has no mappings: keep the last. */
+	if (!n) {
+		umaps_free(maps, n);
+		return -ESRCH;
+	}
+	umaps_free(us->maps, us->n);
+	us->maps = maps;
+	us->n = n;
+	return 0;
+}
+
+int pm_usyms_open(struct pm_usyms **out, uint32_t pid, const char *proc_root,
+		  struct pm_error *err)
+{
+	struct pm_usyms *us;
+	int ret;
+
+	*out = NULL;
+	us = calloc(1, sizeof(*us));
+	if (!us)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM,
+				    "out of memory");
+	elf_version(EV_CURRENT);
+	us->pid = pid;
+	snprintf(us->proc_root, sizeof(us->proc_root), "%s",
+		 proc_root ? proc_root : "/proc");
+	ret = pm_usyms_refresh(us);
+	if (ret < 0) {
+		pm_usyms_close(us);
+		return pm_error_set(err, PM_ERR_RUNTIME, -ret,
+				    "cannot read the mappings of process %u: %s",
+				    pid, strerror(-ret));
+	}
+	*out = us;
+	return 0;
+}
+
+void pm_usyms_close(struct pm_usyms *us)
+{
+	if (!us)
+		return;
+	umaps_free(us->maps, us->n);
+	free(us);
+}
+
+static struct umap *umap_find(struct pm_usyms *us, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < us->n; i++)
+		if (addr >= us->maps[i].start && addr < us->maps[i].end)
+			return &us->maps[i];
+	return NULL;
+}
+
+static struct elf_file *umap_elf(struct pm_usyms *us, struct umap *m)
+{
+	char open_path[4200];
+
+	if (m->tried)
+		return m->ef;
+	m->tried = true;
+	/* The process's own view of the file (containers, deleted files). */
+	snprintf(open_path, sizeof(open_path), "%s/%u/map_files/%" PRIx64 "-%" PRIx64,
+		 us->proc_root, us->pid, m->start, m->end);
+	if (access(open_path, R_OK) != 0)
+		snprintf(open_path, sizeof(open_path), "%s", m->path);
+	m->ef = elf_get(m->path, open_path);
+	return m->ef;
+}
+
+bool pm_usyms_lookup(struct pm_usyms *us, uint64_t addr, struct pm_sym *sym)
+{
+	const struct sym_entry *e;
+	struct elf_file *ef;
+	uint64_t file_off, vaddr = 0;
+	struct umap *m;
+	bool found = false;
+	size_t i;
+
+	memset(sym, 0, sizeof(*sym));
+	if (!addr)
+		return false;
+	m = umap_find(us, addr - 1);
+	if (!m && pm_usyms_refresh(us) == 0)
+		m = umap_find(us, addr - 1);
+	if (!m)
+		return false;
+	ef = umap_elf(us, m);
+	if (!ef) {
+		const char *slash = strrchr(m->path, '/');
+
+		sym->module = slash ? slash + 1 : m->path;
+		return false;
+	}
+	sym->module = ef->base;
+	if (!ef->ok)
+		return false;
+	file_off = addr - 1 - m->start + m->offset;
+	for (i = 0; i < ef->nloads; i++) {
+		const struct elf_load *l = &ef->loads[i];
+
+		if (file_off >= l->offset && file_off < l->offset + l->filesz) {
+			vaddr = file_off - l->offset + l->vaddr;
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+		return false;
+	e = sym_find(ef->syms, ef->n, vaddr);
+	if (!e || (e->size && vaddr >= e->addr + e->size))
+		return false;
+	sym->name = e->name;
+	sym->offset = vaddr + 1 - e->addr;
+	return true;
+}
