@@ -24,9 +24,9 @@ step() {
 	shift
 	echo "# === $name"
 	out=$build/step.out
-	"$@" >"$out" 2>&1
-	rc=$?
-	cat "$out"
+	# Streamed as it runs: a long step (the VM suite) shows progress.
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
 	cat "$out" >>"$log"
 	if [ "$rc" -ne 0 ] && ! grep -qE '^not ok' "$out"; then
 		echo "not ok - $name (exit $rc)" | tee -a "$log"

@@ -66,6 +66,19 @@ mount_guest_filesystems() {
 }
 
 # run_test FILE BUDGET: run one test and write its verdict and evidence.
+# Kills every process that has /dev/persecmon open, saying which.
+kill_device_holders() {
+	local fd pid
+	for fd in /proc/[0-9]*/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = /dev/persecmon ] || continue
+		pid=${fd#/proc/}
+		pid=${pid%%/*}
+		echo "killed leftover pid $pid ($(cat "/proc/$pid/comm" 2>/dev/null)) holding /dev/persecmon"
+		kill -KILL "$pid" 2>/dev/null
+	done
+	sleep 0.2
+}
+
 run_test() {
 	local file=$1 budget=$2 rc=0 verdict=pass reason="" started=$SECONDS
 	local t=${1##*/}
@@ -104,6 +117,10 @@ run_test() {
 		echo "exit code $rc" >>"$diag"
 		;;
 	esac
+
+	# What a failed or timed-out test left running (a background reader,
+	# a comparison tool) must not keep the module busy for the next test.
+	kill_device_holders >>"$diag"
 
 	if module_loaded; then
 		verdict=fail

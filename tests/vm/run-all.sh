@@ -1,10 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the VM suite on every kernel, one after the other (2 cores: two
-# emulated guests at once only slow each other down):
+# Run the VM suite on every kernel:
 #
 #   run-all.sh [TEST...]
+#
+# Debian's kernels run PERSECMON_VM_JOBS at a time (default 2): an
+# emulated guest spends much of a test waiting (sleeps, timers, 9p), so
+# two of them keep 2 cores busy where one leaves them half idle. The debug
+# kernel, which is CPU-bound throughout (KASAN, lockdep), runs alone after
+# them.
 #
 # Kernels: each Debian amd64 kernel that has headers (/lib/modules/*/build)
 # and an image (/boot/vmlinuz-*), then the prebuilt debug kernel when
@@ -43,14 +48,20 @@ if [ ${#kernels[@]} -eq 0 ]; then
 	echo "not ok 1 - VM suite: no kernel to boot (no /lib/modules/*-amd64/build with /boot/vmlinuz-*)"
 fi
 
-out=$(mktemp)
-err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
-for k in "${kernels[@]}"; do
-	rc=0
-	"$here/run-vm.sh" "$k" "$@" >"$out" 2> >(tee "$err" >&2) || rc=$?
-	wait $! 2>/dev/null || true # the tee
-	before=$n
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+jobs=${PERSECMON_VM_JOBS:-2}
+
+# start KERNEL INDEX: run-vm.sh in the background, output in $work/INDEX.*
+start() {
+	"$here/run-vm.sh" "$1" "${tests[@]}" >"$work/$2.out" 2>"$work/$2.err"
+	echo $? >"$work/$2.rc"
+}
+
+# collect KERNEL INDEX: renumber its TAP lines into the one stream.
+collect() {
+	local k=$1 i=$2 rc before=$n line
+	rc=$(cat "$work/$i.rc" 2>/dev/null || echo 2)
 	while IFS= read -r line; do
 		if [[ $line =~ ^(not\ ok|ok)\ [0-9]+(.*)$ ]]; then
 			n=$((n + 1))
@@ -58,14 +69,35 @@ for k in "${kernels[@]}"; do
 		elif [[ $line != "TAP version"* && ! $line =~ ^1\.\.[0-9]+$ ]]; then
 			echo "$line"
 		fi
-	done <"$out"
+	done <"$work/$i.out"
 	if [ "$rc" -ne 0 ]; then
 		failed=1
 		if [ "$n" -eq "$before" ]; then
 			n=$((n + 1))
 			echo "not ok $n - [$k] run-vm.sh failed (exit $rc) before running any test"
-			tail -n 5 "$err" | sed 's/^/# /'
+			tail -n 5 "$work/$i.err" | sed 's/^/# /'
 		fi
+	fi
+}
+
+tests=("$@")
+pending=()
+for i in "${!kernels[@]}"; do
+	k=${kernels[$i]}
+	if [ "$k" = debug ] || [ "$jobs" -le 1 ]; then
+		start "$k" "$i"
+		collect "$k" "$i"
+		continue
+	fi
+	start "$k" "$i" &
+	pending+=("$i")
+	if [ ${#pending[@]} -ge "$jobs" ] || [ "$((i + 1))" -eq ${#kernels[@]} ] ||
+		[ "${kernels[$((i + 1))]}" = debug ]; then
+		wait
+		for j in "${pending[@]}"; do
+			collect "${kernels[$j]}" "$j"
+		done
+		pending=()
 	fi
 done
 echo "1..$n"

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "persecmon/aggtool.h"
 #include "persecmon/control.h"
 #include "persecmon/error.h"
 #include "persecmon/hist.h"
@@ -97,8 +98,10 @@ struct biolat_sample {
 	size_t nr;
 };
 
-static void sample_free(struct biolat_sample *s)
+static void sample_free(void *snap)
 {
+	struct biolat_sample *s = snap;
+
 	free(s->rows);
 	s->rows = NULL;
 	s->nr = 0;
@@ -113,9 +116,11 @@ static const char *table_name(void)
 	return "biolatency";
 }
 
-static int sample(struct pm_ctl *ctl, struct biolat_sample *out,
+static int sample(struct pm_aggtool_run *run, void *snap,
 		  struct pm_error *err)
 {
+	struct biolat_sample *out = snap;
+	struct pm_ctl *ctl = run->ctl;
 	const char *name = table_name();
 	const struct pm_agg_table *t;
 	struct pm_agg_set set;
@@ -325,6 +330,23 @@ static int reset_tables(struct pm_ctl *ctl, struct pm_error *err)
 	return 0;
 }
 
+static void tool_start(struct pm_aggtool_run *run)
+{
+	/* Like bcc on stdout; with --json on stderr, keeping stdout JSON. */
+	FILE *f = run->cli->json ? stderr : stdout;
+	bool until_stop = *(const bool *)run->priv;
+
+	fprintf(f, "Tracing block device I/O...%s\n",
+		until_stop && !run->cli->duration ? " Hit Ctrl-C to end." : "");
+	fflush(f);
+}
+
+static void tool_report(struct pm_aggtool_run *run, const void *prev,
+			const void *cur, double seconds)
+{
+	print_interval(run->out, prev, cur, seconds);
+}
+
 int cmd_biolatency(const char *name, int argc, char **argv)
 {
 	const struct pm_command cmd = {
@@ -336,14 +358,23 @@ int cmd_biolatency(const char *name, int argc, char **argv)
 		.description = biolat_description,
 		.examples = biolat_examples,
 	};
-	struct biolat_sample prev = { 0 }, cur = { 0 };
+	const struct pm_aggtool tool = {
+		.tool = name,
+		.group = "block",
+		.snapshot_size = sizeof(struct biolat_sample),
+		.snapshot = sample,
+		.free_snapshot = sample_free,
+		.start = tool_start,
+		.report = tool_report,
+		/* Interrupted mid-interval: print what there is, then stop. */
+		.report_partial = true,
+	};
+	struct pm_aggtool_run run;
 	struct pm_ctl *ctl = NULL;
-	struct pm_status st;
 	struct pm_error err;
 	struct pm_out o;
 	struct pm_cli cli;
-	bool enabled_here = false, until_stop;
-	uint64_t n = 0, t_prev, t_cur;
+	bool until_stop;
 	int exit_code = PM_EXIT_OK;
 	double interval;
 
@@ -380,58 +411,15 @@ int cmd_biolatency(const char *name, int argc, char **argv)
 			goto fail;
 		goto out;
 	}
-	if (pm_ctl_get_status(ctl, &st, &err) < 0)
-		goto fail;
-	if (!((st.have & PM_ST_GROUPS_GLOBAL) &&
-	      (st.groups_global & (1ULL << PERSECMON_GROUP_BLOCK)))) {
-		pm_status_free(&st);
-		if (pm_ctl_set_group(ctl, "block", true, NULL, &err) < 0)
-			goto fail;
-		enabled_here = true;
-	} else {
-		pm_status_free(&st);
-	}
-	if (sample(ctl, &prev, &err) < 0)
-		goto fail;
-	t_prev = pm_monotonic_ns();
-	/* Like bcc on stdout; with --json on stderr, keeping stdout JSON. */
-	fprintf(cli.json ? stderr : stdout, "Tracing block device I/O...%s\n",
-		until_stop && !cli.duration ? " Hit Ctrl-C to end." : "");
-	fflush(cli.json ? stderr : stdout);
-	while (!cli.count || n < cli.count) {
-		/* Interrupted mid-interval: print what there is, then stop. */
-		bool stopped = !pm_cli_sleep(interval);
-
-		if (sample(ctl, &cur, &err) < 0)
-			goto fail;
-		t_cur = pm_monotonic_ns();
-		print_interval(&o, &prev, &cur, (double)(t_cur - t_prev) / 1e9);
-		if (pm_out_flush(&o) < 0) {
-			exit_code = PM_EXIT_RUNTIME;
-			break;
-		}
-		sample_free(&prev);
-		prev = cur;
-		memset(&cur, 0, sizeof(cur));
-		t_prev = t_cur;
-		n++;
-		if (until_stop || stopped)
-			break;
-	}
+	run = (struct pm_aggtool_run){
+		.priv = &until_stop, .ctl = ctl, .out = &o, .cli = &cli,
+	};
+	exit_code = pm_aggtool_loop(&tool, &run, interval,
+				    until_stop ? 1 : cli.count);
 	goto out;
 fail:
 	exit_code = pm_error_report(&err, name);
 out:
-	sample_free(&prev);
-	sample_free(&cur);
-	if (enabled_here) {
-		struct pm_error err2;
-
-		pm_error_clear(&err2);
-		if (pm_ctl_set_group(ctl, "block", false, NULL, &err2) < 0 &&
-		    exit_code == PM_EXIT_OK)
-			exit_code = pm_error_report(&err2, name);
-	}
 	pm_ctl_close(ctl);
 	return exit_code;
 }

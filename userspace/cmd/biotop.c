@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "persecmon/aggtool.h"
 #include "persecmon/control.h"
 #include "persecmon/error.h"
 #include "persecmon/output.h"
@@ -86,16 +87,20 @@ struct top_line {
 	uint64_t io, bytes, ns;
 };
 
-static void sample_free(struct top_sample *s)
+static void sample_free(void *snap)
 {
+	struct top_sample *s = snap;
+
 	free(s->rows);
 	s->rows = NULL;
 	s->nr = 0;
 }
 
-static int sample(struct pm_ctl *ctl, struct top_sample *out,
+static int sample(struct pm_aggtool_run *run, void *snap,
 		  struct pm_error *err)
 {
+	struct top_sample *out = snap;
+	struct pm_ctl *ctl = run->ctl;
 	const struct pm_agg_table *t;
 	struct pm_agg_set set;
 	int col[NCOL], i, ret;
@@ -303,6 +308,12 @@ static void print_interval(struct pm_out *o, const struct top_sample *prev,
 	free(lines);
 }
 
+static void tool_report(struct pm_aggtool_run *run, const void *prev,
+			const void *cur, double seconds)
+{
+	print_interval(run->out, prev, cur, seconds);
+}
+
 int cmd_biotop(const char *name, int argc, char **argv)
 {
 	const struct pm_command cmd = {
@@ -313,14 +324,20 @@ int cmd_biotop(const char *name, int argc, char **argv)
 		.description = biotop_description,
 		.examples = biotop_examples,
 	};
-	struct top_sample prev = { 0 }, cur = { 0 };
+	const struct pm_aggtool tool = {
+		.tool = name,
+		.group = "block",
+		.snapshot_size = sizeof(struct top_sample),
+		.snapshot = sample,
+		.free_snapshot = sample_free,
+		.interval_banner = true,
+		.report = tool_report,
+	};
+	struct pm_aggtool_run run;
 	struct pm_ctl *ctl = NULL;
-	struct pm_status st;
 	struct pm_error err;
 	struct pm_out o;
 	struct pm_cli cli;
-	bool enabled_here = false;
-	uint64_t n = 0, t_prev, t_cur;
 	int exit_code = PM_EXIT_OK;
 
 	memset(&opts, 0, sizeof(opts));
@@ -342,56 +359,8 @@ int cmd_biotop(const char *name, int argc, char **argv)
 		return pm_error_report(&err, name);
 	pm_cli_catch_stop_signals();
 
-	if (pm_ctl_get_status(ctl, &st, &err) < 0)
-		goto fail;
-	if (!((st.have & PM_ST_GROUPS_GLOBAL) &&
-	      (st.groups_global & (1ULL << PERSECMON_GROUP_BLOCK)))) {
-		pm_status_free(&st);
-		if (pm_ctl_set_group(ctl, "block", true, NULL, &err) < 0)
-			goto fail;
-		enabled_here = true;
-	} else {
-		pm_status_free(&st);
-	}
-	if (sample(ctl, &prev, &err) < 0)
-		goto fail;
-	t_prev = pm_monotonic_ns();
-	/* Like bcc on stdout; with --json on stderr, keeping stdout JSON. */
-	fprintf(cli.json ? stderr : stdout,
-		"Tracing... Output every %g secs. Hit Ctrl-C to end\n",
-		cli.interval);
-	fflush(cli.json ? stderr : stdout);
-	while (!cli.count || n < cli.count) {
-		if (!pm_cli_sleep(cli.interval))
-			break;
-		if (sample(ctl, &cur, &err) < 0)
-			goto fail;
-		t_cur = pm_monotonic_ns();
-		print_interval(&o, &prev, &cur, (double)(t_cur - t_prev) / 1e9);
-		if (pm_out_flush(&o) < 0) {
-			exit_code = PM_EXIT_RUNTIME;
-			break;
-		}
-		sample_free(&prev);
-		prev = cur;
-		memset(&cur, 0, sizeof(cur));
-		t_prev = t_cur;
-		n++;
-	}
-	goto out;
-fail:
-	exit_code = pm_error_report(&err, name);
-out:
-	sample_free(&prev);
-	sample_free(&cur);
-	if (enabled_here) {
-		struct pm_error err2;
-
-		pm_error_clear(&err2);
-		if (pm_ctl_set_group(ctl, "block", false, NULL, &err2) < 0 &&
-		    exit_code == PM_EXIT_OK)
-			exit_code = pm_error_report(&err2, name);
-	}
+	run = (struct pm_aggtool_run){ .ctl = ctl, .out = &o, .cli = &cli };
+	exit_code = pm_aggtool_loop(&tool, &run, cli.interval, cli.count);
 	pm_ctl_close(ctl);
 	return exit_code;
 }

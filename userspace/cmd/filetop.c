@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "persecmon/aggtool.h"
 #include "persecmon/control.h"
 #include "persecmon/error.h"
 #include "persecmon/output.h"
@@ -146,8 +147,10 @@ static void table_free(struct top_table *t)
 	t->nr = 0;
 }
 
-static void sample_free(struct top_sample *s)
+static void sample_free(void *snap)
 {
+	struct top_sample *s = snap;
+
 	table_free(&s->files);
 	table_free(&s->procs);
 }
@@ -203,9 +206,11 @@ static int dump_table(struct pm_ctl *ctl, const char *name,
 	return ret;
 }
 
-static int sample(struct pm_ctl *ctl, struct top_sample *out,
+static int sample(struct pm_aggtool_run *run, void *snap,
 		  struct pm_error *err)
 {
+	struct top_sample *out = snap;
+	struct pm_ctl *ctl = run->ctl;
 	int ret;
 
 	ret = dump_table(ctl, "vfs_top_files", &out->files, err);
@@ -519,6 +524,12 @@ static void print_interval(struct pm_out *o, const struct pm_cli *cli,
 	free(lines);
 }
 
+static void tool_report(struct pm_aggtool_run *run, const void *prev,
+			const void *cur, double seconds)
+{
+	print_interval(run->out, run->cli, prev, cur, run->priv, seconds);
+}
+
 int cmd_filetop(const char *name, int argc, char **argv)
 {
 	const struct pm_command cmd = {
@@ -530,15 +541,21 @@ int cmd_filetop(const char *name, int argc, char **argv)
 		.description = filetop_description,
 		.examples = filetop_examples,
 	};
-	struct top_sample prev = { 0 }, cur = { 0 };
+	const struct pm_aggtool tool = {
+		.tool = name,
+		.group = "vfs",
+		.snapshot_size = sizeof(struct top_sample),
+		.snapshot = sample,
+		.free_snapshot = sample_free,
+		.interval_banner = true,
+		.report = tool_report,
+	};
+	struct pm_aggtool_run run;
 	struct pm_comm_cache cc;
 	struct pm_ctl *ctl = NULL;
-	struct pm_status st;
 	struct pm_error err;
 	struct pm_out o;
 	struct pm_cli cli;
-	bool enabled_here = false;
-	uint64_t n = 0, t_prev, t_cur;
 	int exit_code = PM_EXIT_OK;
 
 	memset(&opts, 0, sizeof(opts));
@@ -568,57 +585,14 @@ int cmd_filetop(const char *name, int argc, char **argv)
 			goto fail;
 		goto out;
 	}
-	if (pm_ctl_get_status(ctl, &st, &err) < 0)
-		goto fail;
-	if (!((st.have & PM_ST_GROUPS_GLOBAL) &&
-	      (st.groups_global & (1ULL << PERSECMON_GROUP_VFS)))) {
-		pm_status_free(&st);
-		if (pm_ctl_set_group(ctl, "vfs", true, NULL, &err) < 0)
-			goto fail;
-		enabled_here = true;
-	} else {
-		pm_status_free(&st);
-	}
-	if (sample(ctl, &prev, &err) < 0)
-		goto fail;
-	t_prev = pm_monotonic_ns();
-	/* Like bcc on stdout; with --json on stderr, keeping stdout JSON. */
-	fprintf(cli.json ? stderr : stdout,
-		"Tracing... Output every %g secs. Hit Ctrl-C to end\n",
-		cli.interval);
-	fflush(cli.json ? stderr : stdout);
-	while (!cli.count || n < cli.count) {
-		if (!pm_cli_sleep(cli.interval))
-			break;
-		if (sample(ctl, &cur, &err) < 0)
-			goto fail;
-		t_cur = pm_monotonic_ns();
-		print_interval(&o, &cli, &prev, &cur, &cc,
-			       (double)(t_cur - t_prev) / 1e9);
-		if (pm_out_flush(&o) < 0) {
-			exit_code = PM_EXIT_RUNTIME;
-			break;
-		}
-		sample_free(&prev);
-		prev = cur;
-		memset(&cur, 0, sizeof(cur));
-		t_prev = t_cur;
-		n++;
-	}
+	run = (struct pm_aggtool_run){
+		.priv = &cc, .ctl = ctl, .out = &o, .cli = &cli,
+	};
+	exit_code = pm_aggtool_loop(&tool, &run, cli.interval, cli.count);
 	goto out;
 fail:
 	exit_code = pm_error_report(&err, name);
 out:
-	sample_free(&prev);
-	sample_free(&cur);
-	if (enabled_here) {
-		struct pm_error err2;
-
-		pm_error_clear(&err2);
-		if (pm_ctl_set_group(ctl, "vfs", false, NULL, &err2) < 0 &&
-		    exit_code == PM_EXIT_OK)
-			exit_code = pm_error_report(&err2, name);
-	}
 	pm_ctl_close(ctl);
 	return exit_code;
 }

@@ -482,11 +482,18 @@ static int stream(struct read_state *st, struct pm_reader *r,
 			return pm_error_set(err, PM_ERR_RUNTIME, EIO,
 					    "cannot write the output: %s",
 					    strerror(errno));
-		if (pm_cli_stop_requested())
-			return 0;
 		now = pm_monotonic_ns();
-		if (deadline && now >= deadline)
-			return 0;
+		if (pm_cli_stop_requested() || (deadline && now >= deadline)) {
+			n = pm_reader_drain(r, &ops, st);
+			if (n < 0)
+				return pm_error_set(err, PM_ERR_RUNTIME, (int)-n,
+						    "reading records failed: %s",
+						    strerror((int)-n));
+			return pm_out_flush(&st->out) < 0 ?
+			       pm_error_set(err, PM_ERR_RUNTIME, EIO,
+					    "cannot write the output: %s",
+					    strerror(errno)) : 0;
+		}
 		if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
 			timeout = (int)((deadline - now) / 1000000) + 1;
 		/*

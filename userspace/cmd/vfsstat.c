@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "persecmon/aggtool.h"
 #include "persecmon/control.h"
 #include "persecmon/error.h"
 #include "persecmon/output.h"
@@ -43,8 +44,15 @@ static const char *const col_names[NCOL] = {
 	"read", "write", "open", "read_bytes", "write_bytes",
 };
 
-static int sample(struct pm_ctl *ctl, uint64_t out[NCOL], struct pm_error *err)
+struct vfsstat_snapshot {
+	uint64_t v[NCOL];
+};
+
+static int sample(struct pm_aggtool_run *run, void *snap,
+		  struct pm_error *err)
 {
+	uint64_t *out = ((struct vfsstat_snapshot *)snap)->v;
+	struct pm_ctl *ctl = run->ctl;
 	const struct pm_agg_table *t;
 	struct pm_agg_set set;
 	int i, col, ret;
@@ -72,13 +80,28 @@ static int sample(struct pm_ctl *ctl, uint64_t out[NCOL], struct pm_error *err)
 	return 0;
 }
 
-static void print_interval(struct pm_out *o, const uint64_t delta[NCOL],
-			   double seconds)
+static void print_header(struct pm_aggtool_run *run)
 {
+	pm_out_header(run->out, "%-9s %10s %10s %10s %11s %11s", "TIME",
+		      "READ/s", "WRITE/s", "OPEN/s", "READ_KB/s", "WRITE_KB/s");
+}
+
+static void print_interval(struct pm_aggtool_run *run, const void *prev_snap,
+			   const void *cur_snap, double seconds)
+{
+	const uint64_t *prev = ((const struct vfsstat_snapshot *)prev_snap)->v;
+	const uint64_t *cur = ((const struct vfsstat_snapshot *)cur_snap)->v;
+	struct pm_out *o = run->out;
+	uint64_t delta[NCOL];
 	char now[16];
 	time_t t = time(NULL);
 	struct tm tm;
 
+	int i;
+
+	/* An AGG_RESET meanwhile makes a counter go backwards. */
+	for (i = 0; i < NCOL; i++)
+		delta[i] = cur[i] >= prev[i] ? cur[i] - prev[i] : cur[i];
 	localtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%H:%M:%S", &tm);
 	pm_out_line_begin(o);
@@ -120,14 +143,20 @@ int cmd_vfsstat(const char *name, int argc, char **argv)
 		.description = vfsstat_description,
 		.examples = vfsstat_examples,
 	};
-	uint64_t prev[NCOL], cur[NCOL], delta[NCOL], n = 0, t_prev, t_cur;
+	const struct pm_aggtool tool = {
+		.tool = name,
+		.group = "vfs",
+		.snapshot_size = sizeof(struct vfsstat_snapshot),
+		.snapshot = sample,
+		.start = print_header,
+		.report = print_interval,
+	};
+	struct pm_aggtool_run run;
 	struct pm_ctl *ctl = NULL;
-	struct pm_status st;
 	struct pm_error err;
 	struct pm_out o;
 	struct pm_cli cli;
-	bool enabled_here = false;
-	int exit_code = PM_EXIT_OK, i;
+	int exit_code = PM_EXIT_OK;
 
 	pm_error_clear(&err);
 	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
@@ -149,54 +178,13 @@ int cmd_vfsstat(const char *name, int argc, char **argv)
 	if (reset) {
 		if (pm_ctl_agg_reset(ctl, "vfsstat", &err) < 0 ||
 		    pm_ctl_agg_reset(ctl, "vfs_latency", &err) < 0)
-			goto fail;
-		goto out;
-	}
-	if (pm_ctl_get_status(ctl, &st, &err) < 0)
-		goto fail;
-	if (!((st.have & PM_ST_GROUPS_GLOBAL) &&
-	      (st.groups_global & (1ULL << PERSECMON_GROUP_VFS)))) {
-		pm_status_free(&st);
-		if (pm_ctl_set_group(ctl, "vfs", true, NULL, &err) < 0)
-			goto fail;
-		enabled_here = true;
+			exit_code = pm_error_report(&err, name);
 	} else {
-		pm_status_free(&st);
-	}
-	if (sample(ctl, prev, &err) < 0)
-		goto fail;
-	t_prev = pm_monotonic_ns();
-	pm_out_header(&o, "%-9s %10s %10s %10s %11s %11s", "TIME", "READ/s",
-		      "WRITE/s", "OPEN/s", "READ_KB/s", "WRITE_KB/s");
-	while (!cli.count || n < cli.count) {
-		if (!pm_cli_sleep(cli.interval))
-			break;
-		if (sample(ctl, cur, &err) < 0)
-			goto fail;
-		t_cur = pm_monotonic_ns();
-		/* An AGG_RESET meanwhile makes a counter go backwards. */
-		for (i = 0; i < NCOL; i++)
-			delta[i] = cur[i] >= prev[i] ? cur[i] - prev[i] : cur[i];
-		print_interval(&o, delta, (double)(t_cur - t_prev) / 1e9);
-		if (pm_out_flush(&o) < 0) {
-			exit_code = PM_EXIT_RUNTIME;
-			break;
-		}
-		memcpy(prev, cur, sizeof(prev));
-		t_prev = t_cur;
-		n++;
-	}
-	goto out;
-fail:
-	exit_code = pm_error_report(&err, name);
-out:
-	if (enabled_here) {
-		struct pm_error err2;
-
-		pm_error_clear(&err2);
-		if (pm_ctl_set_group(ctl, "vfs", false, NULL, &err2) < 0 &&
-		    exit_code == PM_EXIT_OK)
-			exit_code = pm_error_report(&err2, name);
+		run = (struct pm_aggtool_run){
+			.ctl = ctl, .out = &o, .cli = &cli,
+		};
+		exit_code = pm_aggtool_loop(&tool, &run, cli.interval,
+					    cli.count);
 	}
 	pm_ctl_close(ctl);
 	return exit_code;

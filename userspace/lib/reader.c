@@ -230,6 +230,23 @@ long pm_reader_round(struct pm_reader *r, const struct pm_consume_ops *ops,
 	return pm_merge_round(&r->merge, r->rings, r->nr_rings, ops, ctx);
 }
 
+long pm_reader_drain(struct pm_reader *r, const struct pm_consume_ops *ops,
+		     void *ctx)
+{
+	long n, total = 0;
+	unsigned int i;
+
+	for (i = 0; i < PM_READER_DRAIN_ROUNDS; i++) {
+		n = pm_reader_round(r, ops, ctx);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		total += n;
+	}
+	return total;
+}
+
 int pm_reader_cpu_stats(struct pm_reader *r, unsigned int cpu,
 			struct persecmon_cpu_stats *st, struct pm_error *err)
 {

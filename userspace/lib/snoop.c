@@ -171,9 +171,19 @@ static int stream(struct snoop_run *run, struct pm_reader *r,
 			return pm_error_set(err, PM_ERR_RUNTIME, EIO,
 					    "cannot write the output: %s",
 					    strerror(errno));
-		if (run->stop || pm_cli_stop_requested())
+		if (run->stop)
 			return 0;
 		now = pm_monotonic_ns();
+		if (pm_cli_stop_requested() || (deadline && now >= deadline)) {
+			/* What was written before the stop is still shown. */
+			if (pm_reader_drain(r, &ops, run) < 0 && !run->stop)
+				return pm_error_set(err, PM_ERR_RUNTIME, EIO,
+						    "reading records failed");
+			return pm_out_flush(&run->sc.out) < 0 ?
+			       pm_error_set(err, PM_ERR_RUNTIME, EIO,
+					    "cannot write the output: %s",
+					    strerror(errno)) : 0;
+		}
 		if (tick && now >= tick) {
 			ticks++;
 			if (cli->count && ticks >= cli->count)
@@ -188,8 +198,6 @@ static int stream(struct snoop_run *run, struct pm_reader *r,
 			if (tick <= now)
 				tick = next_tick(cli, now);
 		}
-		if (deadline && now >= deadline)
-			return 0;
 		wake = earliest(deadline, tick);
 		if (wake && (wake - now) / 1000000 < (uint64_t)timeout)
 			timeout = (int)((wake - now) / 1000000) + 1;

@@ -57,6 +57,16 @@ int pm_reader_wait(struct pm_reader *r, int timeout_ms, struct pm_error *err);
 long pm_reader_round(struct pm_reader *r, const struct pm_consume_ops *ops,
 		     void *ctx);
 
+/*
+ * At the stop: rounds until one finds nothing (at most
+ * PM_READER_DRAIN_ROUNDS, in case writers keep up), so that what the kernel
+ * had written when the reader was told to stop is read, not left behind.
+ * Returns the records handed out, or a negative value from @ops.
+ */
+#define PM_READER_DRAIN_ROUNDS	64
+long pm_reader_drain(struct pm_reader *r, const struct pm_consume_ops *ops,
+		     void *ctx);
+
 /* PERSECMON_IOC_STATS for @cpu. */
 int pm_reader_cpu_stats(struct pm_reader *r, unsigned int cpu,
 			struct persecmon_cpu_stats *st, struct pm_error *err);

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The shared loop of the aggregate-reading commands (persecmon/aggtool.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "persecmon/aggtool.h"
+#include "persecmon/names.h"
+#include "persecmon/proc.h"
+
+static int group_id(const char *group)
+{
+	unsigned int i;
+
+	for (i = 0; i <= PERSECMON_GROUP_MAX; i++) {
+		const char *name = pm_group_name(i);
+
+		if (name && !strcmp(name, group))
+			return (int)i;
+	}
+	return -1;
+}
+
+int pm_aggtool_hold(struct pm_ctl *ctl, const char *group, bool *held,
+		    struct pm_error *err)
+{
+	struct pm_status st;
+	int id = group_id(group);
+	bool global;
+
+	*held = false;
+	if (id < 0)
+		return pm_error_set(err, PM_ERR_USAGE, EINVAL,
+				    "unknown probe group '%s'", group);
+	memset(&st, 0, sizeof(st));
+	if (pm_ctl_get_status(ctl, &st, err) < 0)
+		return -1;
+	global = (st.have & PM_ST_GROUPS_GLOBAL) &&
+		 (st.groups_global & (1ULL << id));
+	pm_status_free(&st);
+	if (global)
+		return 0;
+	if (pm_ctl_set_group(ctl, group, true, NULL, err) < 0)
+		return -1;
+	*held = true;
+	return 0;
+}
+
+int pm_aggtool_release(struct pm_ctl *ctl, const char *group, bool held,
+		       struct pm_error *err)
+{
+	if (!held)
+		return 0;
+	return pm_ctl_set_group(ctl, group, false, NULL, err);
+}
+
+static void drop_snapshot(const struct pm_aggtool *t, void *snap)
+{
+	if (t->free_snapshot)
+		t->free_snapshot(snap);
+	memset(snap, 0, t->snapshot_size);
+}
+
+static int loop(const struct pm_aggtool *t, struct pm_aggtool_run *run,
+		double interval, uint64_t count, void *prev, void *cur,
+		struct pm_error *err)
+{
+	uint64_t n = 0, t_prev, t_cur;
+	void *swap;
+
+	if (t->snapshot(run, prev, err) < 0)
+		return -1;
+	t_prev = pm_monotonic_ns();
+	if (t->interval_banner) {
+		FILE *f = run->cli->json ? stderr : stdout;
+
+		fprintf(f, "Tracing... Output every %g secs. Hit Ctrl-C to end\n",
+			interval);
+		fflush(f);
+	}
+	if (t->start)
+		t->start(run);
+	while (!count || n < count) {
+		bool stopped = !pm_cli_sleep(interval);
+
+		if (stopped && !t->report_partial)
+			break;
+		if (t->snapshot(run, cur, err) < 0)
+			return -1;
+		t_cur = pm_monotonic_ns();
+		t->report(run, prev, cur, (double)(t_cur - t_prev) / 1e9);
+		if (pm_out_flush(run->out) < 0)
+			return pm_error_set(err, PM_ERR_RUNTIME, errno,
+					    "cannot write the output: %s",
+					    strerror(errno));
+		drop_snapshot(t, prev);
+		swap = prev;
+		prev = cur;
+		cur = swap;
+		t_prev = t_cur;
+		n++;
+		if (stopped)
+			break;
+	}
+	return 0;
+}
+
+int pm_aggtool_loop(const struct pm_aggtool *t, struct pm_aggtool_run *run,
+		    double interval, uint64_t count)
+{
+	struct pm_error err, err2;
+	void *prev, *cur;
+	bool held = false;
+	int exit_code = PM_EXIT_OK;
+
+	pm_error_clear(&err);
+	prev = calloc(1, t->snapshot_size);
+	cur = calloc(1, t->snapshot_size);
+	if (!prev || !cur) {
+		pm_error_set(&err, PM_ERR_RUNTIME, ENOMEM, "out of memory");
+		exit_code = pm_error_report(&err, t->tool);
+		goto out;
+	}
+	if (pm_aggtool_hold(run->ctl, t->group, &held, &err) < 0 ||
+	    loop(t, run, interval, count, prev, cur, &err) < 0)
+		exit_code = pm_error_report(&err, t->tool);
+	pm_error_clear(&err2);
+	if (pm_aggtool_release(run->ctl, t->group, held, &err2) < 0 &&
+	    exit_code == PM_EXIT_OK)
+		exit_code = pm_error_report(&err2, t->tool);
+out:
+	if (prev)
+		drop_snapshot(t, prev);
+	if (cur)
+		drop_snapshot(t, cur);
+	free(prev);
+	free(cur);
+	return exit_code;
+}
