@@ -7,7 +7,7 @@
 # the one test that compiles inside the guest (with the host's gcc and
 # headers, seen through the shared root; the root is a tmpfs overlay, so
 # /usr/src, /var/lib/dkms and /lib/modules are writable and thrown away).
-# vm-timeout: 900
+# vm-timeout: 1500
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
