@@ -7,7 +7,7 @@
 # (execsnoop), files (opensnoop, vfsstat, filetop), storage (bonnie++ on
 # an ext4 on null_blk: biosnoop, biolatency, biotop), network (iperf3 on
 # loopback: tcpconnlat, tcpstates), name lookups (gethostlatency), memory
-# (memleak on a leaking program, and the kernel's allocations), plus the
+# (memleak on a leaking program), plus the
 # data path itself (synthetic events from every context, a storm that
 # overflows small buffers with every drop counted). Run by
 # tests/demo/run.sh through the VM harness; its output is the demo.
@@ -62,19 +62,24 @@ persecmon biotop -C 20 1 >"$work/biotop.txt" 2>&1 &
 biotop_pid=$!
 persecmon vfsstat 5 4 >"$work/vfsstat.txt" 2>&1 &
 vfsstat_pid=$!
+persecmon biolatency -D -d 20 >"$work/biolatency.txt" 2>&1 &
+biolat_pid=$!
 sleep 3
-run bonnie++ -d "$work/mnt" -s 64 -r 32 -n 0 -f -b -u root -q >"$work/bonnie.csv" 2>"$work/bonnie.err" || cat "$work/bonnie.err"
+run bonnie++ -d "$work/mnt" -s 64 -r 32 -n 0 -f -b -u root >"$work/bonnie.txt" 2>&1 || true
 sync
-wait "$biosnoop_pid" "$biotop_pid" "$vfsstat_pid" || true
-echo "bonnie++ (CSV): $(tail -1 "$work/bonnie.csv")"
+wait "$biosnoop_pid" "$biotop_pid" "$vfsstat_pid" "$biolat_pid" || true
+echo "--- bonnie++"
+tail -12 "$work/bonnie.txt"
 echo "--- persecmon biosnoop (first 15 of $(wc -l <"$work/biosnoop.txt") lines)"
 head -15 "$work/biosnoop.txt"
 echo "--- persecmon biotop"
 cat "$work/biotop.txt"
 echo "--- persecmon vfsstat"
 cat "$work/vfsstat.txt"
-run persecmon biolatency -D -d 1
-run persecmon filetop -C 1 1
+echo "--- persecmon biolatency -D (the same 20 s)"
+cat "$work/biolatency.txt"
+echo "--- debugfs biotop (always-on, since load)"
+head -12 "$PM_DEBUGFS/biotop"
 umount "$work/mnt"
 rmmod null_blk
 
@@ -114,7 +119,7 @@ wait "$dns_pid" || true
 cat "$work/dns.txt"
 cp "$work/hosts.orig" /etc/hosts
 
-banner "Memory: memleak on a program that leaks 40 x 4 KiB from one place"
+banner "Memory: memleak on a program that leaks 40 x 256 KiB from one place"
 cat >"$work/leak.py" <<'PY'
 import ctypes, time
 libc = ctypes.CDLL("libc.so.6")
@@ -122,15 +127,12 @@ libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
 time.sleep(2)
 for i in range(100):
-    p = libc.malloc(4096)
+    p = libc.malloc(256 * 1024)
     if i % 5 >= 2:
         libc.free(p)  # 60 freed, 40 leaked
-time.sleep(4)
+time.sleep(6)
 PY
-run persecmon memleak -c "python3 $work/leak.py" -T 3 3 1
-
-banner "The kernel's own allocations: memleak (kernel mode), top 3 stacks"
-run persecmon memleak -T 3 3 1
+run persecmon memleak -c "python3 $work/leak.py" -T 3 5 1
 
 banner "The always-on view: cat /sys/kernel/debug/persecmon/..."
 for f in "$PM_DEBUGFS"/*; do
