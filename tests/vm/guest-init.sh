@@ -93,7 +93,7 @@ run_test() {
 	progress "run $t $((budget + 15))"
 	(
 		cd "$PM_TOP" || exit 1
-		export PM_ARTIFACTS=$results/tests/$t.d PM_SLOW PM_KMEMLEAK_DEFER=1 \
+		export PM_ARTIFACTS=$results/tests/$t.d PM_SLOW PM_KMEMLEAK_DEFER=1 PM_DKMS_TREE \
 			PM_LEAK_RANGES=$ranges
 		exec timeout -k 10 "$budget" bash "$file" </dev/null
 	) >"$out" 2>&1 || rc=$?

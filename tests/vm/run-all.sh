@@ -5,11 +5,17 @@
 #
 #   run-all.sh [TEST...]
 #
-# Debian's kernels run PERSECMON_VM_JOBS at a time (default 2): an
-# emulated guest spends much of a test waiting (sleeps, timers, 9p), so
-# two of them keep 2 cores busy where one leaves them half idle. The debug
-# kernel, which is CPU-bound throughout (KASAN, lockdep), runs alone after
-# them.
+# PERSECMON_VM_JOBS kernels (default 2) boot at a time, longest first:
+# the debug kernel (KASAN and lockdep under emulation: as long as the
+# others together), then Debian's newest, then the rest. A guest spends
+# much of a test waiting (sleeps, timers, 9p), so two of them keep 2 cores
+# busy where one leaves them half idle.
+#
+# DKMS (t90): compiling under emulation takes ~15 min a kernel, so only the
+# newest Debian kernel compiles in its guest; for the others the host runs
+# the same `dkms build` natively for that kernel into a private DKMS tree,
+# and their guests install, modprobe and remove it (run-vm.sh,
+# PERSECMON_VM_DKMS). PERSECMON_VM_DKMS=guest makes every kernel compile.
 #
 # Kernels: each Debian amd64 kernel that has headers (/lib/modules/*/build)
 # and an image (/boot/vmlinuz-*), then the prebuilt debug kernel when
@@ -81,24 +87,38 @@ collect() {
 }
 
 tests=("$@")
-pending=()
+# Launch order: debug, newest Debian kernel, the others newest first.
+order=()
 for i in "${!kernels[@]}"; do
+	[ "${kernels[$i]}" != debug ] || order+=("$i")
+done
+for ((i = ${#kernels[@]} - 1; i >= 0; i--)); do
+	[ "${kernels[$i]}" = debug ] || order+=("$i")
+done
+newest=
+for k in "${kernels[@]}"; do
+	[ "$k" = debug ] || newest=$k
+done
+[ "$jobs" -ge 1 ] || jobs=1
+running=0
+for i in "${order[@]}"; do
 	k=${kernels[$i]}
-	if [ "$k" = debug ] || [ "$jobs" -le 1 ]; then
-		start "$k" "$i"
-		collect "$k" "$i"
-		continue
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
 	fi
-	start "$k" "$i" &
-	pending+=("$i")
-	if [ ${#pending[@]} -ge "$jobs" ] || [ "$((i + 1))" -eq ${#kernels[@]} ] ||
-		[ "${kernels[$((i + 1))]}" = debug ]; then
-		wait
-		for j in "${pending[@]}"; do
-			collect "${kernels[$j]}" "$j"
-		done
-		pending=()
+	dkms=${PERSECMON_VM_DKMS:-}
+	if [ -z "$dkms" ]; then
+		dkms=host
+		[ "$k" != "$newest" ] || dkms=guest
 	fi
+	PERSECMON_VM_DKMS=$dkms start "$k" "$i" &
+	running=$((running + 1))
+done
+wait
+# One TAP stream in the kernels' own order, whatever order they ended in.
+for i in "${!kernels[@]}"; do
+	collect "${kernels[$i]}" "$i"
 done
 echo "1..$n"
 exit "$failed"

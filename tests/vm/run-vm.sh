@@ -28,6 +28,11 @@
 #   PERSECMON_VM_SLOW           time scale for the debug kernel (default 6):
 #                               test budgets and the watchdog are multiplied
 #   PERSECMON_VM_APPEND         extra kernel command line
+#   PERSECMON_VM_DKMS           guest (default): t90-dkms compiles in the
+#                               guest; host: the host runs `dkms build` for
+#                               this kernel first (natively, into
+#                               build/dkms/<release>/) and the guest
+#                               installs, loads and removes that build
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -163,8 +168,29 @@ fi
 "$here/mkinitramfs.sh" "$rel" "$config" "$run/initramfs.cpio" ||
 	die "cannot build the initramfs for $rel"
 
+# DKMS built on the host: the same add and build a user's machine runs,
+# for this kernel's headers, in a private DKMS tree the guest sees at the
+# same path. Its failure is t90's to report, with this log.
+dkms_tree=
+if [ "${PERSECMON_VM_DKMS:-guest}" = host ] && [ -d "/lib/modules/$rel/build" ] &&
+	printf '%s\n' "${tests[@]}" | grep -q '/t90-dkms\.sh$'; then
+	dkms_tree=$build/dkms/$rel
+	version=$(cat "$top/VERSION")
+	rm -rf "$dkms_tree"
+	mkdir -p "$dkms_tree/src" "$dkms_tree/dkms"
+	dkms_opts=(--sourcetree "$dkms_tree/src" --dkmstree "$dkms_tree/dkms" -m persecmon -v "$version")
+	if {
+		make -s -C "$top" dkms-source DKMS_SRC="$dkms_tree/src" &&
+			dkms add "${dkms_opts[@]}" &&
+			dkms build "${dkms_opts[@]}" -k "$rel"
+	} >"$dkms_tree/host-build.log" 2>&1; then
+		touch "$dkms_tree/host-build.ok"
+	fi
+fi
+
 {
 	printf 'PM_TOP=%q\n' "$top"
+	printf 'PM_DKMS_TREE=%q\n' "$dkms_tree"
 	printf 'PM_KERNEL=%q\n' "$rel"
 	printf 'PM_SLOW=%q\n' "$slow"
 	printf 'PM_TESTS=('

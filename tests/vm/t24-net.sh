@@ -40,12 +40,22 @@ load_module
 
 bcc=/usr/sbin/tcpconnlat-bpfcc
 [ -x "$bcc" ] || fail "$bcc is missing (apt-get install bpfcc-tools)"
-echo "+ $bcc & (compiles while the rest of the test runs)"
-# It prints with plain print(): unbuffered, or its header never shows.
-PYTHONUNBUFFERED=1 "$bcc" >"$PM_ARTIFACTS/bcc.txt" 2>"$PM_ARTIFACTS/bcc.err" &
-bcc_pid=$!
-# shellcheck disable=SC2064 # the pid is known now
-trap "kill $bcc_pid 2>/dev/null || true" EXIT
+# Debian's bcc tcpconnlat builds on 6.1 only: on 6.12 its BPF program fails
+# to compile (after minutes of clang under emulation). PM_T24_BCC=1 tries
+# anyway, on any kernel.
+case $PM_KVER in
+6.1.*) bcc_try=1 ;;
+*) bcc_try=${PM_T24_BCC:-0} ;;
+esac
+bcc_pid=
+if [ "$bcc_try" = 1 ]; then
+	echo "+ $bcc & (compiles while the rest of the test runs)"
+	# It prints with plain print(): unbuffered, or its header never shows.
+	PYTHONUNBUFFERED=1 "$bcc" >"$PM_ARTIFACTS/bcc.txt" 2>"$PM_ARTIFACTS/bcc.err" &
+	bcc_pid=$!
+	# shellcheck disable=SC2064 # the pid is known now
+	trap "kill $bcc_pid 2>/dev/null || true" EXIT
+fi
 
 workload=$PM_ARTIFACTS/net-workload.py
 cat >"$workload" <<'PY'
@@ -304,14 +314,17 @@ assert_fails persecmon tcpconnlat abc
 assert_cmd persecmon tcpconnlat -d 0.5 1000
 
 info "=== bcc's tcpconnlat-bpfcc on the same workload"
+if [ "$bcc_try" != 1 ]; then
+	info "not run on $PM_KVER: Debian's tcpconnlat-bpfcc fails to compile here (PM_T24_BCC=1 tries)"
+fi
 started=$SECONDS
-for ((i = 0; i < 1200 * PM_SLOW; i++)); do
+for ((i = 0; i < 1200 * PM_SLOW && bcc_try; i++)); do
 	grep -q '^PID' "$PM_ARTIFACTS/bcc.txt" && break
 	kill -0 "$bcc_pid" 2>/dev/null || break
 	sleep 0.5
 done
-echo "bcc's tcpconnlat: waited $((SECONDS - started)) s more for it to attach"
-if grep -q '^PID' "$PM_ARTIFACTS/bcc.txt"; then
+[ "$bcc_try" != 1 ] || echo "bcc's tcpconnlat: waited $((SECONDS - started)) s more for it to attach"
+if [ "$bcc_try" = 1 ] && grep -q '^PID' "$PM_ARTIFACTS/bcc.txt"; then
 	start_reader net2 -g net --json
 	reader_pid=$READER_PID
 	run_workload
@@ -339,7 +352,7 @@ ours = [(4 if r["family"] == "ipv4" else 6, r["saddr"], r["daddr"], r["dport"]) 
 print(f"bcc: {len(theirs)} connects of {pid}, ours: {len(ours)}, workload: {len(man['ops'])}")
 sys.exit(0 if sorted(theirs) == sorted(ours) and len(ours) == len(man["ops"]) else 1)
 PY
-else
+elif [ "$bcc_try" = 1 ]; then
 	kill -TERM "$bcc_pid" 2>/dev/null || true
 	wait "$bcc_pid" || true
 	tail -n 5 "$PM_ARTIFACTS/bcc.err"
