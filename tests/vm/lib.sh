@@ -45,6 +45,30 @@ PATH=$PM_BIN:$PATH
 # RCU and KASAN/UBSAN reports all carry one of these too.
 PM_DMESG_BAD='WARNING:|BUG:|kernel BUG at|Oops|KASAN|UBSAN|possible recursive locking|circular locking|suspicious RCU|sleeping function called from invalid context|refcount_t|list_add corruption|list_del corruption|general protection fault|Call Trace|Kernel panic|detected stall|blocked for more than'
 
+# bpftrace_defs: lines for the head of a bpftrace program that reads
+# tracepoint arguments. bpftrace builds each tracepoint's argument struct
+# from its format file, whose kernel types (s64, umode_t, dev_t, ...) only
+# the kernel's BTF defines; a kernel without BTF (the debug kernel) gets
+# them here. (bpftrace takes preprocessor lines there, not typedefs.)
+bpftrace_defs() {
+	[ ! -e /sys/kernel/btf/vmlinux ] || return 0
+	cat <<'EOF'
+#define s8 signed char
+#define u8 unsigned char
+#define s16 short
+#define u16 unsigned short
+#define s32 int
+#define u32 unsigned int
+#define s64 long long
+#define u64 unsigned long long
+#define umode_t unsigned short
+#define size_t unsigned long
+#define dev_t unsigned int
+#define sector_t unsigned long long
+#define pid_t int
+EOF
+}
+
 info() {
 	echo "$*"
 }

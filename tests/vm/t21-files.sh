@@ -211,7 +211,9 @@ command -v bpftrace >/dev/null || fail "bpftrace is missing (apt-get install bpf
 rm -f "$dir"/f* "$dir/created"
 start_reader files2 -g files --json
 reader_pid=$READER_PID
-cat >"$PM_ARTIFACTS/opens.bt" <<'BT'
+{
+	bpftrace_defs
+	cat <<'BT'
 BEGIN { printf("ready\n"); }
 tracepoint:syscalls:sys_enter_open, tracepoint:syscalls:sys_enter_openat,
 tracepoint:syscalls:sys_enter_openat2 { @path[tid] = args->filename; }
@@ -223,6 +225,7 @@ tracepoint:syscalls:sys_exit_openat2, tracepoint:syscalls:sys_exit_creat
 	delete(@path[tid]);
 }
 BT
+} >"$PM_ARTIFACTS/opens.bt"
 echo "+ bpftrace opens.bt &"
 BPFTRACE_STRLEN=200 bpftrace "$PM_ARTIFACTS/opens.bt" >"$PM_ARTIFACTS/bt.txt" 2>"$PM_ARTIFACTS/bt.err" &
 bt_pid=$!
