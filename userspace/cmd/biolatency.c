@@ -316,19 +316,10 @@ static void print_interval(struct pm_out *o, const struct biolat_sample *prev,
 	free(h);
 }
 
-static int reset_tables(struct pm_ctl *ctl, struct pm_error *err)
-{
-	static const char *const tables[] = {
-		"biolatency", "biolatency_disk", "biolatency_proc", "biotop",
-		"biostats",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		if (pm_ctl_agg_reset(ctl, tables[i], err) < 0)
-			return -1;
-	return 0;
-}
+static const char *const reset_tables[] = {
+	"biolatency", "biolatency_disk", "biolatency_proc", "biotop",
+	"biostats", NULL,
+};
 
 static void tool_start(struct pm_aggtool_run *run)
 {
@@ -368,18 +359,13 @@ int cmd_biolatency(const char *name, int argc, char **argv)
 		.report = tool_report,
 		/* Interrupted mid-interval: print what there is, then stop. */
 		.report_partial = true,
+		.reset_tables = reset_tables,
 	};
-	struct pm_aggtool_run run;
-	struct pm_ctl *ctl = NULL;
-	struct pm_error err;
-	struct pm_out o;
 	struct pm_cli cli;
 	bool until_stop;
-	int exit_code = PM_EXIT_OK;
 	double interval;
 
 	memset(&opts, 0, sizeof(opts));
-	pm_error_clear(&err);
 	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
 	case PM_CLI_HELP:
 		return PM_EXIT_OK;
@@ -400,26 +386,6 @@ int cmd_biolatency(const char *name, int argc, char **argv)
 	until_stop = cli.interval == 0;
 	interval = until_stop ? (cli.duration ? cli.duration : 86400.0) :
 				cli.interval;
-	pm_out_init(&o, stdout, cli.json ? PM_OUT_JSON : PM_OUT_TEXT,
-		    cli.verbose > 0);
-	if (pm_ctl_open(&ctl, cli.verbose > 0, &err) < 0)
-		return pm_error_report(&err, name);
-	pm_cli_catch_stop_signals();
-
-	if (opts.reset) {
-		if (reset_tables(ctl, &err) < 0)
-			goto fail;
-		goto out;
-	}
-	run = (struct pm_aggtool_run){
-		.priv = &until_stop, .ctl = ctl, .out = &o, .cli = &cli,
-	};
-	exit_code = pm_aggtool_loop(&tool, &run, interval,
-				    until_stop ? 1 : cli.count);
-	goto out;
-fail:
-	exit_code = pm_error_report(&err, name);
-out:
-	pm_ctl_close(ctl);
-	return exit_code;
+	return pm_aggtool_main(&tool, &cli, opts.reset, &until_stop, interval,
+			       until_stop ? 1 : cli.count);
 }

@@ -333,16 +333,10 @@ int cmd_biotop(const char *name, int argc, char **argv)
 		.interval_banner = true,
 		.report = tool_report,
 	};
-	struct pm_aggtool_run run;
-	struct pm_ctl *ctl = NULL;
-	struct pm_error err;
-	struct pm_out o;
 	struct pm_cli cli;
-	int exit_code = PM_EXIT_OK;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.rows = 20;
-	pm_error_clear(&err);
 	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
 	case PM_CLI_HELP:
 		return PM_EXIT_OK;
@@ -353,14 +347,6 @@ int cmd_biotop(const char *name, int argc, char **argv)
 	}
 	if (cli.interval == 0)
 		cli.interval = 1;
-	pm_out_init(&o, stdout, cli.json ? PM_OUT_JSON : PM_OUT_TEXT,
-		    cli.verbose > 0);
-	if (pm_ctl_open(&ctl, cli.verbose > 0, &err) < 0)
-		return pm_error_report(&err, name);
-	pm_cli_catch_stop_signals();
-
-	run = (struct pm_aggtool_run){ .ctl = ctl, .out = &o, .cli = &cli };
-	exit_code = pm_aggtool_loop(&tool, &run, cli.interval, cli.count);
-	pm_ctl_close(ctl);
-	return exit_code;
+	return pm_aggtool_main(&tool, &cli, false, NULL, cli.interval,
+			       cli.count);
 }

@@ -532,6 +532,9 @@ static void tool_report(struct pm_aggtool_run *run, const void *prev,
 
 int cmd_filetop(const char *name, int argc, char **argv)
 {
+	static const char *const reset_tables[] = {
+		"vfs_top_files", "vfs_top_procs", NULL,
+	};
 	const struct pm_command cmd = {
 		.name = name,
 		.options = filetop_options,
@@ -549,19 +552,14 @@ int cmd_filetop(const char *name, int argc, char **argv)
 		.free_snapshot = sample_free,
 		.interval_banner = true,
 		.report = tool_report,
+		.reset_tables = reset_tables,
 	};
-	struct pm_aggtool_run run;
 	struct pm_comm_cache cc;
-	struct pm_ctl *ctl = NULL;
-	struct pm_error err;
-	struct pm_out o;
 	struct pm_cli cli;
-	int exit_code = PM_EXIT_OK;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.rows = 20;
 	opts.sort = SORT_BYTES;
-	pm_error_clear(&err);
 	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
 	case PM_CLI_HELP:
 		return PM_EXIT_OK;
@@ -572,27 +570,7 @@ int cmd_filetop(const char *name, int argc, char **argv)
 	}
 	if (cli.interval == 0)
 		cli.interval = 1;
-	pm_out_init(&o, stdout, cli.json ? PM_OUT_JSON : PM_OUT_TEXT,
-		    cli.verbose > 0);
 	pm_comm_cache_init(&cc, NULL);
-	if (pm_ctl_open(&ctl, cli.verbose > 0, &err) < 0)
-		return pm_error_report(&err, name);
-	pm_cli_catch_stop_signals();
-
-	if (opts.reset) {
-		if (pm_ctl_agg_reset(ctl, "vfs_top_files", &err) < 0 ||
-		    pm_ctl_agg_reset(ctl, "vfs_top_procs", &err) < 0)
-			goto fail;
-		goto out;
-	}
-	run = (struct pm_aggtool_run){
-		.priv = &cc, .ctl = ctl, .out = &o, .cli = &cli,
-	};
-	exit_code = pm_aggtool_loop(&tool, &run, cli.interval, cli.count);
-	goto out;
-fail:
-	exit_code = pm_error_report(&err, name);
-out:
-	pm_ctl_close(ctl);
-	return exit_code;
+	return pm_aggtool_main(&tool, &cli, opts.reset, &cc, cli.interval,
+			       cli.count);
 }

@@ -128,6 +128,9 @@ static void print_interval(struct pm_aggtool_run *run, const void *prev_snap,
 
 int cmd_vfsstat(const char *name, int argc, char **argv)
 {
+	static const char *const reset_tables[] = {
+		"vfsstat", "vfs_latency", NULL,
+	};
 	bool reset = false;
 	const struct pm_option options[] = {
 		{ "reset", 0, PM_OPT_FLAG, NULL,
@@ -150,15 +153,10 @@ int cmd_vfsstat(const char *name, int argc, char **argv)
 		.snapshot = sample,
 		.start = print_header,
 		.report = print_interval,
+		.reset_tables = reset_tables,
 	};
-	struct pm_aggtool_run run;
-	struct pm_ctl *ctl = NULL;
-	struct pm_error err;
-	struct pm_out o;
 	struct pm_cli cli;
-	int exit_code = PM_EXIT_OK;
 
-	pm_error_clear(&err);
 	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
 	case PM_CLI_HELP:
 		return PM_EXIT_OK;
@@ -169,23 +167,6 @@ int cmd_vfsstat(const char *name, int argc, char **argv)
 	}
 	if (cli.interval == 0)
 		cli.interval = 1;
-	pm_out_init(&o, stdout, cli.json ? PM_OUT_JSON : PM_OUT_TEXT,
-		    cli.verbose > 0);
-	if (pm_ctl_open(&ctl, cli.verbose > 0, &err) < 0)
-		return pm_error_report(&err, name);
-	pm_cli_catch_stop_signals();
-
-	if (reset) {
-		if (pm_ctl_agg_reset(ctl, "vfsstat", &err) < 0 ||
-		    pm_ctl_agg_reset(ctl, "vfs_latency", &err) < 0)
-			exit_code = pm_error_report(&err, name);
-	} else {
-		run = (struct pm_aggtool_run){
-			.ctl = ctl, .out = &o, .cli = &cli,
-		};
-		exit_code = pm_aggtool_loop(&tool, &run, cli.interval,
-					    cli.count);
-	}
-	pm_ctl_close(ctl);
-	return exit_code;
+	return pm_aggtool_main(&tool, &cli, reset, NULL, cli.interval,
+			       cli.count);
 }

@@ -140,3 +140,42 @@ out:
 	free(cur);
 	return exit_code;
 }
+
+static int reset_tables(const struct pm_aggtool *t, struct pm_ctl *ctl,
+			struct pm_error *err)
+{
+	const char *const *name;
+
+	for (name = t->reset_tables; name && *name; name++)
+		if (pm_ctl_agg_reset(ctl, *name, err) < 0)
+			return -1;
+	return 0;
+}
+
+int pm_aggtool_main(const struct pm_aggtool *t, const struct pm_cli *cli,
+		    bool reset, void *priv, double interval, uint64_t count)
+{
+	struct pm_aggtool_run run;
+	struct pm_ctl *ctl = NULL;
+	struct pm_error err;
+	struct pm_out out;
+	int exit_code = PM_EXIT_OK;
+
+	pm_error_clear(&err);
+	pm_out_init(&out, stdout, cli->json ? PM_OUT_JSON : PM_OUT_TEXT,
+		    cli->verbose > 0);
+	if (pm_ctl_open(&ctl, cli->verbose > 0, &err) < 0)
+		return pm_error_report(&err, t->tool);
+	pm_cli_catch_stop_signals();
+	if (reset) {
+		if (reset_tables(t, ctl, &err) < 0)
+			exit_code = pm_error_report(&err, t->tool);
+	} else {
+		run = (struct pm_aggtool_run){
+			.priv = priv, .ctl = ctl, .out = &out, .cli = cli,
+		};
+		exit_code = pm_aggtool_loop(t, &run, interval, count);
+	}
+	pm_ctl_close(ctl);
+	return exit_code;
+}

@@ -55,6 +55,8 @@ struct pm_aggtool {
 	 * bcc's interval tools do.
 	 */
 	bool report_partial;
+	/* The tables --reset zeroes (NULL-terminated). */
+	const char *const *reset_tables;
 };
 
 /*
@@ -63,6 +65,15 @@ struct pm_aggtool {
  */
 int pm_aggtool_loop(const struct pm_aggtool *t, struct pm_aggtool_run *run,
 		    double interval, uint64_t count);
+
+/*
+ * The whole command after its options are parsed: opens the output and
+ * the control socket, catches the stop signals, then either zeroes
+ * @t->reset_tables (@reset) or runs the loop with @priv as the run's
+ * private state. Returns a PM_EXIT_* code.
+ */
+int pm_aggtool_main(const struct pm_aggtool *t, const struct pm_cli *cli,
+		    bool reset, void *priv, double interval, uint64_t count);
 
 /*
  * Enables @group in the global set unless it is there already; @*held
