@@ -67,6 +67,29 @@ run_workload() {
 	echo
 }
 
+# For a tool that counts over a fixed interval: start_workload has the
+# workload started and waiting (python's start-up takes seconds on the
+# debug kernel, longer than the interval on a busy host), go_workload
+# lets its measured I/O run and waits for it.
+start_workload() {
+	ready=$PM_ARTIFACTS/vfs-ready
+	rm -f "$ready" "$ready.go"
+	python3 "$workload" "$dir" "$N" "$B" "$M" "$C" "$long" "$manifest" "$ready" &
+	wl=$!
+	for ((i = 0; i < 300 * PM_SLOW; i++)); do
+		[ -e "$ready" ] && return 0
+		sleep 0.1
+	done
+	fail "the workload never got ready"
+}
+
+go_workload() {
+	touch "$ready.go"
+	wait "$wl" || fail "the workload failed"
+	cat "$manifest"
+	echo
+}
+
 # "all READ WRITE OPEN READ_BYTES WRITE_BYTES" from debugfs.
 vfsstat_row() {
 	awk '$1 == "all" { print $2, $3, $4, $5, $6 }' "$PM_DEBUGFS/vfsstat"
@@ -154,11 +177,18 @@ assert_cmd persecmon disable vfs
 assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
 
 info "=== persecmon vfsstat (enables the group itself for its lifetime)"
+start_workload
 echo "+ persecmon vfsstat --json 8 1 &"
 persecmon vfsstat --json 8 1 >"$PM_ARTIFACTS/vfsstat.json" 2>"$PM_ARTIFACTS/vfsstat.err" &
 vfsstat_pid=$!
-sleep 2
-run_workload
+# Its interval starts with the first snapshot, right after it attached
+# the group.
+for ((i = 0; i < 300 * PM_SLOW; i++)); do
+	grep -q '^group vfs probe vfs_read mechanism kretprobe attached 1 ' "$PM_DEBUGFS/probes" && break
+	sleep 0.1
+done
+sleep 1
+go_workload
 wait "$vfsstat_pid" || { cat "$PM_ARTIFACTS/vfsstat.err"; fail "persecmon vfsstat exited $?"; }
 cat "$PM_ARTIFACTS/vfsstat.json"
 python3 - "$PM_ARTIFACTS/vfsstat.json" "$N" "$M" "$B" "$C" <<'PY' || fail "vfsstat --json check"
@@ -196,17 +226,7 @@ for r in d["rows"]:
 print("ok: filetop --json 1 1,", len(d["rows"]), "rows")
 PY
 assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
-# The workload is started and waiting before the interval begins: only
-# its measured I/O has to fit in it, not python's start-up.
-ready=$PM_ARTIFACTS/vfs-ready
-rm -f "$ready" "$ready.go"
-python3 "$workload" "$dir" "$N" "$B" "$M" "$C" "$long" "$manifest" "$ready" &
-wl=$!
-for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	[ -e "$ready" ] && break
-	sleep 0.1
-done
-[ -e "$ready" ] || fail "the workload never got ready"
+start_workload
 echo "+ persecmon filetop --json -r 100000 8 1 &"
 persecmon filetop --json -r 100000 8 1 >"$PM_ARTIFACTS/filetop.json" 2>"$PM_ARTIFACTS/filetop.err" &
 filetop_pid=$!
@@ -216,8 +236,7 @@ for ((i = 0; i < 300 * PM_SLOW; i++)); do
 	sleep 0.1
 done
 assert_grep '^Tracing' "$PM_ARTIFACTS/filetop.err"
-touch "$ready.go"
-wait "$wl" || fail "the workload failed"
+go_workload
 wait "$filetop_pid" || { cat "$PM_ARTIFACTS/filetop.err"; fail "persecmon filetop exited $?"; }
 python3 - "$PM_ARTIFACTS/filetop.json" "$manifest" "$N" "$B" "$M" "$C" <<'PY' || fail "filetop --json: the workload's rows"
 import json, os, sys

@@ -401,11 +401,13 @@ assert_cmd persecmon disable block
 assert_grep '^group block probe block_rq_issue mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
 
 info "=== the aggregate commands attach the group themselves, and only while they run"
-start_cmd biotop-own persecmon biotop --json 1 2
+# Intervals long enough for the probes check below to come first (an exec
+# takes seconds on the debug kernel).
+start_cmd biotop-own persecmon biotop --json $((2 * PM_SLOW)) 2
 assert_grep '^group block probe block_rq_issue mechanism tracepoint attached 1 ' "$PM_DEBUGFS/probes"
 rc=0
 wait "${CMD_PIDS[biotop-own]}" || rc=$?
-assert_eq 0 "$rc" "persecmon biotop --json 1 2 exit status"
+assert_eq 0 "$rc" "persecmon biotop --json $((2 * PM_SLOW)) 2 exit status"
 assert_eq 2 "$(wc -l <"$PM_ARTIFACTS/biotop-own.out")" "biotop JSON lines"
 assert_grep '^group block probe block_rq_issue mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
 
