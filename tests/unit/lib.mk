@@ -64,3 +64,9 @@ LIB_TEST_HEADERS := $(wildcard $(TOP)/userspace/include/persecmon/*.h)
 $(foreach t,test_lib_decode test_lib_proc_decode test_lib_merge test_lib_verify test_lib_kring \
 	test_lib_hist test_lib_cli test_lib_control, \
 	$(eval $(O)/asan/$(t) $(O)/plain/$(t) $(O)/tsan/$(t): $(LIB_TEST_HEADERS)))
+
+# Latency summaries by key: nearest-rank percentiles, table growth.
+UNIT_TESTS += test_lib_latstat
+test_lib_latstat_SRCS := userspace/lib/latstat.c
+test_lib_latstat_CFLAGS := $(LIB_TEST_CFLAGS)
+test_lib_latstat_LDLIBS := -lm

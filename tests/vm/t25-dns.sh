@@ -136,6 +136,8 @@ pid, expect, long = man["pid"], man["expect"], man["long"]
 seen = collections.Counter()
 for line in open(path):
     d = json.loads(line)
+    if "summary" in d:
+        continue
     if kind == "read":
         if d.get("type") != "dns" or d["tgid"] != pid:
             continue
@@ -164,6 +166,25 @@ print("ok: exactly the workload's lookups (function, host, ret, tid)")
 PY
 }
 
+# start_ghl OUT ERR ARGS...: persecmon gethostlatency ARGS in the
+# background (ghl_pid), output in $PM_ARTIFACTS/OUT and ERR, until it
+# says it is tracing.
+start_ghl() {
+	local out=$PM_ARTIFACTS/$1 err=$PM_ARTIFACTS/$2 i
+	shift 2
+	echo "+ persecmon gethostlatency $* &"
+	persecmon gethostlatency "$@" >"$out" 2>"$err" &
+	ghl_pid=$!
+	BG_PIDS+=("$ghl_pid")
+	for ((i = 0; i < 300 * PM_SLOW; i++)); do
+		grep -q '^Tracing' "$err" && return 0
+		kill -0 "$ghl_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$err"
+	fail "gethostlatency $* did not start"
+}
+
 probes_of_dns() {
 	grep '^group dns ' "$PM_DEBUGFS/probes" || true
 }
@@ -181,16 +202,7 @@ assert_exists "$PM_DEBUGFS/dnsstat"
 info "=== two sessions: persecmon-read -g dns, then gethostlatency (sends the targets)"
 start_reader dnsread -g dns --json
 BG_PIDS+=("$READER_PID")
-echo "+ persecmon gethostlatency --json &"
-persecmon gethostlatency --json >"$PM_ARTIFACTS/ghl.out" 2>"$PM_ARTIFACTS/ghl.err" &
-ghl_pid=$!
-BG_PIDS+=("$ghl_pid")
-for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	grep -q '^Tracing' "$PM_ARTIFACTS/ghl.err" && break
-	kill -0 "$ghl_pid" 2>/dev/null || { cat "$PM_ARTIFACTS/ghl.err"; fail "gethostlatency died"; }
-	sleep 0.1
-done
-grep -q '^Tracing' "$PM_ARTIFACTS/ghl.err" || fail "gethostlatency did not start"
+start_ghl ghl.out ghl.err --json -s
 assert_cmd cat "$PM_DEBUGFS/probes"
 for f in getaddrinfo gethostbyname gethostbyname2; do
 	assert_grep "^group dns probe libc\\.so\\.6:$f mechanism uprobe attached 1 error 0 " "$PM_DEBUGFS/probes"
@@ -210,6 +222,57 @@ kill -INT "$ghl_pid"
 wait "$ghl_pid" || fail "gethostlatency exited $?"
 tail -3 "$PM_ARTIFACTS/ghl.err"
 check_records "$PM_ARTIFACTS/ghl.out" ghl
+# -s: by host and by process, what its own lookup lines say, exactly
+# (count, failed, nearest-rank p50/p99, max).
+"$PY" - "$PM_ARTIFACTS/ghl.out" "$manifest" <<'PY' || fail "gethostlatency -s summary"
+import collections, json, math, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+man = json.load(open(sys.argv[2]))
+pid = man["pid"]
+man_failed = sum(c for k, c in man["expect"].items() if int(k.split(" ")[-2]) != 0)
+lookups = [d for d in lines if "summary" not in d]
+summary = [d for d in lines if "summary" in d]
+assert lines[-len(summary):] == summary, "the summary comes last"
+def expect(key):
+    lat, failed = collections.defaultdict(list), collections.Counter()
+    for d in lookups:
+        lat[key(d)].append(d["latency_ns"])
+        failed[key(d)] += d["ret"] != 0
+    out = {}
+    for k, v in lat.items():
+        v.sort()
+        rank = lambda p: v[min(len(v), max(1, math.ceil(p / 100.0 * len(v)))) - 1]
+        out[k] = dict(count=len(v), failed=failed[k], p50_ns=rank(50), p99_ns=rank(99), max_ns=v[-1], total_ns=sum(v))
+    return out
+hosts = expect(lambda d: d["host"])
+procs = expect(lambda d: (d["pid"], d["comm"]))
+got_hosts = {d["host"]: d for d in summary if d["summary"] == "host"}
+got_procs = {(d["pid"], d["comm"]): d for d in summary if d["summary"] == "process"}
+assert set(got_hosts) == set(hosts), (sorted(got_hosts), sorted(hosts))
+assert set(got_procs) == set(procs), (sorted(got_procs), sorted(procs))
+for want, got in ((hosts, got_hosts), (procs, got_procs)):
+    for k, w in want.items():
+        g = {f: got[k][f] for f in w}
+        assert g == w, (k, g, w)
+counts = [d["count"] for d in summary if d["summary"] == "host"]
+assert counts == sorted(counts, reverse=True), "hosts not sorted by count"
+me = [d for d in summary if d["summary"] == "process" and d["pid"] == pid]
+assert len(me) == 1 and me[0]["failed"] == man_failed, (me, man_failed)
+print("ok: -s summary of %d hosts, %d processes matches the lookups; workload: %s" % (len(hosts), len(procs), me[0]))
+PY
+info "=== gethostlatency -s -q (text): only the summary tables"
+start_ghl ghl-s.txt ghl-s.err -s -q
+assert_cmd "$PY" "$workload" 3 2 1 2 /tmp/pm-dns-manifest-s.json
+sleep 1
+kill -INT "$ghl_pid"
+wait "$ghl_pid" || fail "gethostlatency -s -q exited $?"
+cat "$PM_ARTIFACTS/ghl-s.txt"
+assert_grep '^COUNT +FAILED +P50ms +P99ms +MAXms +HOST$' "$PM_ARTIFACTS/ghl-s.txt"
+assert_grep '^COUNT +FAILED +P50ms +P99ms +MAXms +PID +COMM$' "$PM_ARTIFACTS/ghl-s.txt"
+assert_grep '^3 +0 +[0-9.]+ +[0-9.]+ +[0-9.]+ +pm-gai\.test$' "$PM_ARTIFACTS/ghl-s.txt"
+assert_grep '^2 +2 +[0-9.]+ +[0-9.]+ +[0-9.]+ +pm-missing\.test$' "$PM_ARTIFACTS/ghl-s.txt"
+grep -E '^TIME ' "$PM_ARTIFACTS/ghl-s.txt" && fail "-q printed the per-lookup header"
+assert_fails persecmon gethostlatency -q
 
 info "=== the targets stay while the other session holds the group"
 for f in getaddrinfo gethostbyname gethostbyname2; do

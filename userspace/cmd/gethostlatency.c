@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "persecmon/elfsym.h"
 #include "persecmon/error.h"
+#include "persecmon/latstat.h"
 #include "persecmon/names.h"
 #include "persecmon/snoop.h"
 
@@ -27,6 +28,15 @@
 struct gethostlatency_opts {
 	const char *libc;
 	const char *device;
+	bool summary;
+	bool quiet;
+};
+
+/* -s: every lookup's latency by host and by process, for the summary. */
+struct lookup_stats {
+	struct pm_latstat hosts;
+	struct pm_latstat procs;
+	uint64_t lost;		/* samples left out for want of memory */
 };
 
 static struct gethostlatency_opts opts;
@@ -38,6 +48,12 @@ static const struct pm_option gethostlatency_options[] = {
 	{ "device", 0, PM_OPT_STRING, "PATH",
 	  "device to open (default " PERSECMON_DEVICE_PATH ")", &opts.device,
 	  0, 0, NULL },
+	{ "summary", 's', PM_OPT_FLAG, NULL,
+	  "at the end, latency by host and by process (count, failed, p50, p99, max)",
+	  &opts.summary, 0, 0, NULL },
+	{ "quiet", 'q', PM_OPT_FLAG, NULL,
+	  "with -s: no line per lookup, only the summary", &opts.quiet, 0, 0,
+	  NULL },
 	{ 0 },
 };
 
@@ -54,12 +70,19 @@ static const char gethostlatency_description[] =
 	"libc is the file this command itself has mapped (/proc/self/maps),\n"
 	"else " LIBC_SONAME " from " LDCACHE_PATH "; -l names another\n"
 	"one (e.g. a container's). Programs that do not use that file (static\n"
-	"binaries, other libcs, Go's own resolver) are not seen.\n";
+	"binaries, other libcs, Go's own resolver) are not seen.\n"
+	"\n"
+	"-s ends with two tables, by HOST and by process (PID COMM): COUNT\n"
+	"lookups, FAILED ones (nonzero return), and P50ms, P99ms, MAXms over\n"
+	"every lookup seen (exact nearest-rank percentiles, not histogram\n"
+	"buckets). With --json they are lines {\"summary\": \"host\" or\n"
+	"\"process\", ...}.\n";
 
 static const char gethostlatency_examples[] =
 	"  persecmon gethostlatency             # trace every lookup\n"
 	"  persecmon gethostlatency -p 1234     # only process 1234\n"
 	"  persecmon gethostlatency --json -d 5 # JSON lines for 5 seconds\n"
+	"  persecmon gethostlatency -s -q -d 60 # p50/p99 by host over a minute\n"
 	"  persecmon gethostlatency -l /srv/ct/lib/x86_64-linux-gnu/libc.so.6\n";
 
 static const struct {
@@ -138,6 +161,103 @@ static void print_header(struct pm_snoop_ctx *sc)
 		      "COMM", "LATms", "HOST");
 }
 
+static void count_lookup(struct lookup_stats *st,
+			 const struct persecmon_record *rec, const char *host,
+			 const char *comm)
+{
+	const struct persecmon_dns_event *ev = (const void *)rec;
+	char proc[32 + PERSECMON_COMM_LEN];
+
+	snprintf(proc, sizeof(proc), "%u %s", rec->tgid, comm);
+	if (pm_latstat_add(&st->hosts, host, ev->latency_ns, ev->ret) < 0 ||
+	    pm_latstat_add(&st->procs, proc, ev->latency_ns, ev->ret) < 0)
+		st->lost++;
+}
+
+static void print_table(struct pm_out *out, struct pm_latstat *st,
+			bool by_host)
+{
+	struct pm_latstat_row *rows;
+	size_t i, n;
+
+	rows = pm_latstat_rows(st, &n);
+	if (!pm_out_is_json(out)) {
+		pm_out_text(out, "\n");
+		if (by_host)
+			pm_out_text(out, "%-8s %6s %9s %9s %9s  %s\n", "COUNT",
+				    "FAILED", "P50ms", "P99ms", "MAXms",
+				    "HOST");
+		else
+			pm_out_text(out, "%-8s %6s %9s %9s %9s  %-7s %s\n",
+				    "COUNT", "FAILED", "P50ms", "P99ms",
+				    "MAXms", "PID", "COMM");
+	}
+	for (i = 0; i < n; i++) {
+		const struct pm_latstat_row *r = &rows[i];
+
+		pm_out_line_begin(out);
+		if (pm_out_is_json(out)) {
+			unsigned long pid = 0;
+			char *comm = NULL;
+
+			pm_out_kv_str(out, "summary",
+				      by_host ? "host" : "process");
+			if (by_host) {
+				pm_out_kv_str(out, "host", r->key);
+			} else {
+				pid = strtoul(r->key, &comm, 10);
+				pm_out_kv_u64(out, "pid", pid);
+				pm_out_kv_str(out, "comm",
+					      *comm ? comm + 1 : comm);
+			}
+			pm_out_kv_u64(out, "count", r->count);
+			pm_out_kv_u64(out, "failed", r->failed);
+			pm_out_kv_u64(out, "p50_ns", r->p50_ns);
+			pm_out_kv_u64(out, "p99_ns", r->p99_ns);
+			pm_out_kv_u64(out, "max_ns", r->max_ns);
+			pm_out_kv_u64(out, "total_ns", r->total_ns);
+		} else {
+			char first[16];
+			const char *rest = r->key;
+
+			pm_out_text(out, "%-8llu %6llu %9.2f %9.2f %9.2f  ",
+				    (unsigned long long)r->count,
+				    (unsigned long long)r->failed,
+				    (double)r->p50_ns / 1e6,
+				    (double)r->p99_ns / 1e6,
+				    (double)r->max_ns / 1e6);
+			if (by_host) {
+				pm_out_text(out, "%s", r->key);
+			} else {
+				size_t len = strcspn(r->key, " ");
+
+				snprintf(first, sizeof(first), "%.*s",
+					 (int)len, r->key);
+				rest += len + (r->key[len] == ' ');
+				pm_out_text(out, "%-7s %s", first, rest);
+			}
+		}
+		pm_out_line_end(out);
+	}
+	free(rows);
+}
+
+/* At the end (pm_snoop's final call): the -s tables. */
+static int print_summary(struct pm_snoop_ctx *sc, bool last)
+{
+	struct lookup_stats *st = sc->priv;
+
+	if (!last)
+		return 0;
+	print_table(&sc->out, &st->hosts, true);
+	print_table(&sc->out, &st->procs, false);
+	if (st->lost)
+		fprintf(stderr,
+			"gethostlatency: %llu lookups left out of the summary (out of memory)\n",
+			(unsigned long long)st->lost);
+	return 0;
+}
+
 static int print_lookup(struct pm_snoop_ctx *sc,
 			const struct persecmon_record *rec)
 {
@@ -155,6 +275,10 @@ static int print_lookup(struct pm_snoop_ctx *sc,
 	/* pm_record_check() bounded host_len by the record size. */
 	memcpy(host, ev->host, ev->host_len);
 	host[ev->host_len] = '\0';
+	if (opts.summary)
+		count_lookup(sc->priv, rec, host, comm);
+	if (opts.quiet)
+		return 0;
 	if (!func) {
 		snprintf(func_buf, sizeof(func_buf), "func%u", ev->func);
 		func = func_buf;
@@ -210,7 +334,9 @@ int cmd_gethostlatency(const char *name, int argc, char **argv)
 		.header = print_header,
 		.record = print_lookup,
 	};
+	struct lookup_stats stats;
 	struct pm_cli cli;
+	int exit_code;
 
 	memset(&opts, 0, sizeof(opts));
 	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
@@ -221,6 +347,23 @@ int cmd_gethostlatency(const char *name, int argc, char **argv)
 	case PM_CLI_OK:
 		break;
 	}
+	if (opts.quiet && !opts.summary) {
+		fprintf(stderr, "%s: -q only goes with -s (it would print nothing)\n",
+			name);
+		return PM_EXIT_USAGE;
+	}
 	sn.device = opts.device;
-	return pm_snoop_run(&sn, &cli, NULL);
+	if (opts.summary) {
+		sn.interval = print_summary;
+		sn.final_summary = true;
+	}
+	if (opts.quiet)
+		sn.header = NULL;
+	memset(&stats, 0, sizeof(stats));
+	pm_latstat_init(&stats.hosts);
+	pm_latstat_init(&stats.procs);
+	exit_code = pm_snoop_run(&sn, &cli, &stats);
+	pm_latstat_free(&stats.hosts);
+	pm_latstat_free(&stats.procs);
+	return exit_code;
 }
