@@ -104,17 +104,22 @@ wait "$tcl_pid" "$tst_pid" || true
 cat "$work/tcpconnlat.txt"
 head -20 "$work/tcpstates.txt"
 
-banner "Name lookups: gethostlatency"
+banner "Name lookups: gethostlatency (-s: p50/p99 by host and process)"
 cp /etc/hosts "$work/hosts.orig"
 echo "10.1.2.3 demo-db.internal demo-cache.internal" >>/etc/hosts
-persecmon gethostlatency -d 8 >"$work/dns.txt" 2>&1 &
+persecmon gethostlatency -s -d 8 >"$work/dns.txt" 2>&1 &
 dns_pid=$!
 sleep 3
 python3 -c '
 import socket
-for h in ("demo-db.internal", "demo-cache.internal", "localhost"):
-    socket.getaddrinfo(h, 80)
-    socket.gethostbyname(h)'
+for _ in range(5):
+    for h in ("demo-db.internal", "demo-cache.internal", "localhost"):
+        socket.getaddrinfo(h, 80)
+        socket.gethostbyname(h)
+try:
+    socket.getaddrinfo("no-such-host.invalid", 80)
+except socket.gaierror:
+    pass'
 wait "$dns_pid" || true
 cat "$work/dns.txt"
 cp "$work/hosts.orig" /etc/hosts
