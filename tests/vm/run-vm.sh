@@ -28,6 +28,8 @@
 #   PERSECMON_VM_SLOW           time scale for the debug kernel (default 6):
 #                               test budgets and the watchdog are multiplied
 #   PERSECMON_VM_APPEND         extra kernel command line
+#   PERSECMON_VM_TCG_THREAD     single (default) or multi: qemu's TCG
+#                               threading (see qemu_args below)
 #   PERSECMON_VM_DKMS           guest (default): t90-dkms compiles in the
 #                               guest; host: the host runs `dkms build` for
 #                               this kernel first (natively, into
@@ -211,8 +213,16 @@ mkfifo "$monitor.in" "$monitor.out"
 cmdline="console=ttyS0,115200 rdinit=/init panic=-1 log_buf_len=16M no_timer_check"
 cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=60 ${PERSECMON_VM_APPEND:-}"
 # shellcheck disable=SC2054 # the commas are qemu's
+# Single-threaded TCG by default: with a host thread per vCPU (qemu's
+# default), a vCPU now and then executes an int3 that another vCPU's
+# text_poke_bp() has already removed, and the guest dies with "Oops: int3"
+# in a jump-label site (seen at boot in sched_clock_cpu without the
+# module, and in kmem_cache_free while a test toggled the kmem
+# tracepoints). One thread runs the vCPUs in turn; the kernels still see
+# two CPUs, with preemption, migration and IPIs between them.
+# PERSECMON_VM_TCG_THREAD=multi goes back to a thread per vCPU.
 qemu_args=(
-	-machine q35 -accel tcg -cpu max
+	-machine q35 -accel "tcg,thread=${PERSECMON_VM_TCG_THREAD:-single}" -cpu max
 	-smp "${PERSECMON_VM_CPUS:-2}" -m "${PERSECMON_VM_MEM:-2G}"
 	-nodefaults -display none -no-reboot
 	-kernel "$boot_image" -initrd "$run/initramfs.cpio" -append "$cmdline"
