@@ -3,8 +3,10 @@
  * Probe group table and reference counting.
  *
  * The global set (module parameter groups=, changed over netlink) holds one
- * reference on each group it contains, and every session that enables a
- * group holds one more. The first reference attaches the group's probes,
+ * reference on each group it contains, every session that enables a group
+ * holds one more, and so does every netlink socket that asked for a hold
+ * (an aggregate tool, for as long as it runs: its socket closing lets go,
+ * whatever way the tool ended). The first reference attaches the group's probes,
  * the last one detaches them, so a group nobody asked for costs nothing.
  * All state changes happen under pm_groups_lock in process context; the
  * masks are also read locklessly by the status views.
@@ -13,6 +15,7 @@
 
 #include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/list.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -34,6 +37,18 @@ static const struct pm_group *pm_group_table[PM_GROUPS_NR];
 static unsigned int pm_group_refs[PM_GROUPS_NR];
 static u64 pm_global_mask;
 static u64 pm_attached_mask;
+
+/* A netlink socket's holds; under pm_groups_lock, like everything here. */
+struct pm_group_holder {
+	struct list_head node;
+	const struct net *net;
+	u32 portid;
+	u64 mask;
+};
+static LIST_HEAD(pm_holders);
+/* Read without the lock by the close path: most closing sockets hold none. */
+static unsigned int pm_nr_holders;
+static unsigned int pm_group_holds[PM_GROUPS_NR];
 
 int pm_group_register(unsigned int id, const struct pm_group *group)
 {
@@ -192,6 +207,114 @@ u64 pm_groups_attached(void)
 	return READ_ONCE(pm_attached_mask);
 }
 
+static struct pm_group_holder *pm_holder_find(const struct net *net,
+					       u32 portid)
+{
+	struct pm_group_holder *h;
+
+	lockdep_assert_held(&pm_groups_lock);
+	list_for_each_entry(h, &pm_holders, node)
+		if (h->net == net && h->portid == portid)
+			return h;
+	return NULL;
+}
+
+/* Drops @mask of @h's holds; @h goes when it holds nothing. */
+static void pm_holder_put_locked(struct pm_group_holder *h, u64 mask)
+{
+	unsigned int id;
+
+	lockdep_assert_held(&pm_groups_lock);
+	for (id = 0; id < PM_GROUPS_NR; id++) {
+		if (!(h->mask & mask & BIT_ULL(id)))
+			continue;
+		h->mask &= ~BIT_ULL(id);
+		pm_group_holds[id]--;
+		pm_group_put_locked(id);
+	}
+	if (!h->mask) {
+		list_del(&h->node);
+		WRITE_ONCE(pm_nr_holders, pm_nr_holders - 1);
+		kfree(h);
+	}
+}
+
+int pm_groups_hold(const struct net *net, u32 portid, unsigned int id)
+{
+	struct pm_group_holder *h;
+	int ret = 0;
+
+	if (id >= PM_GROUPS_NR)
+		return -ENOENT;
+	mutex_lock(&pm_groups_lock);
+	h = pm_holder_find(net, portid);
+	if (h && (h->mask & BIT_ULL(id)))
+		goto out;
+	if (!h) {
+		h = kzalloc(sizeof(*h), GFP_KERNEL);
+		if (!h) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		h->net = net;
+		h->portid = portid;
+		list_add(&h->node, &pm_holders);
+		WRITE_ONCE(pm_nr_holders, pm_nr_holders + 1);
+	}
+	ret = pm_group_get_locked(id);
+	if (!ret) {
+		h->mask |= BIT_ULL(id);
+		pm_group_holds[id]++;
+	} else if (!h->mask) {
+		list_del(&h->node);
+		WRITE_ONCE(pm_nr_holders, pm_nr_holders - 1);
+		kfree(h);
+	}
+out:
+	mutex_unlock(&pm_groups_lock);
+	return ret;
+}
+
+void pm_groups_unhold(const struct net *net, u32 portid, unsigned int id)
+{
+	struct pm_group_holder *h;
+
+	if (id >= PM_GROUPS_NR)
+		return;
+	mutex_lock(&pm_groups_lock);
+	h = pm_holder_find(net, portid);
+	if (h)
+		pm_holder_put_locked(h, BIT_ULL(id));
+	mutex_unlock(&pm_groups_lock);
+}
+
+void pm_groups_release_holder(const struct net *net, u32 portid)
+{
+	struct pm_group_holder *h;
+
+	/*
+	 * A socket's own holds are added by its requests, which cannot race
+	 * with its close: with no holder at all, it has none.
+	 */
+	if (!READ_ONCE(pm_nr_holders))
+		return;
+	mutex_lock(&pm_groups_lock);
+	h = pm_holder_find(net, portid);
+	if (h)
+		pm_holder_put_locked(h, U64_MAX);
+	mutex_unlock(&pm_groups_lock);
+}
+
+static void pm_groups_release_all_holders(void)
+{
+	struct pm_group_holder *h, *tmp;
+
+	mutex_lock(&pm_groups_lock);
+	list_for_each_entry_safe(h, tmp, &pm_holders, node)
+		pm_holder_put_locked(h, U64_MAX);
+	mutex_unlock(&pm_groups_lock);
+}
+
 static void pm_groups_disable_all(void)
 {
 	unsigned int id;
@@ -236,6 +359,8 @@ int pm_groups_init(void)
 
 void pm_groups_exit(void)
 {
+	/* The netlink family is gone: no socket can hold or let go now. */
+	pm_groups_release_all_holders();
 	pm_groups_disable_all();
 }
 
@@ -266,10 +391,11 @@ void pm_groups_show(struct seq_file *m)
 		group = pm_group_table[id];
 		if (!group)
 			continue;
-		seq_printf(m, "group %s refs %u global %d attached %d\n",
+		seq_printf(m, "group %s refs %u global %d attached %d holds %u\n",
 			   group->name, pm_group_refs[id],
 			   !!(pm_global_mask & BIT_ULL(id)),
-			   !!(pm_attached_mask & BIT_ULL(id)));
+			   !!(pm_attached_mask & BIT_ULL(id)),
+			   pm_group_holds[id]);
 		if (group->show)
 			group->show(m);
 	}

@@ -2,8 +2,8 @@
 /*
  * Probe groups: the table of what can be switched on. A group is a set of
  * probes (one file under probes/) with an attach and a detach. It is
- * attached while the global set or at least one session enables it; every
- * enabler holds one reference.
+ * attached while the global set, a netlink socket's hold or at least one
+ * session enables it; every enabler holds one reference.
  */
 #ifndef PERSECMON_CORE_GROUPS_H
 #define PERSECMON_CORE_GROUPS_H
@@ -12,6 +12,7 @@
 
 #include "compat/compat.h"
 
+struct net;
 struct seq_file;
 
 /* Longest group name, NUL included (PERSECMON_A_GROUP). */
@@ -52,6 +53,16 @@ int pm_groups_global_enable(unsigned int id);
 void pm_groups_global_disable(unsigned int id);
 u64 pm_groups_global(void);
 u64 pm_groups_attached(void);
+
+/*
+ * Holds (PERSECMON_A_GROUP_HOLD): one reference per group and netlink
+ * socket (@net, @portid), for as long as a tool runs; holding twice takes
+ * no second reference. pm_groups_release_holder() drops every hold of a
+ * socket that closed.
+ */
+int pm_groups_hold(const struct net *net, u32 portid, unsigned int id);
+void pm_groups_unhold(const struct net *net, u32 portid, unsigned int id);
+void pm_groups_release_holder(const struct net *net, u32 portid);
 
 /* Writes "a,b" for the groups in @mask (or "-" for none). */
 void pm_groups_print_mask(struct seq_file *m, u64 mask);

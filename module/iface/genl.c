@@ -19,6 +19,8 @@
 #include <linux/cpumask.h>
 #include <linux/limits.h>
 #include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
 #include <linux/slab.h>
 #include <linux/stringify.h>
 #include <net/genetlink.h>
@@ -39,6 +41,7 @@ static const struct nla_policy pm_group_policy[PERSECMON_A_MAX + 1] = {
 				.len = PM_GROUP_NAME_MAX - 1 },
 	[PERSECMON_A_SESSION_ID] = { .type = NLA_U32 },
 	[PERSECMON_A_SESSION_TOKEN] = { .type = NLA_U64 },
+	[PERSECMON_A_GROUP_HOLD] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy pm_filter_policy[PERSECMON_A_MAX + 1] = {
@@ -328,7 +331,21 @@ static int pm_genl_set_group(struct sk_buff *skb, struct genl_info *info,
 	if (ret)
 		return ret;
 
-	if (!ref.named) {
+	if (info->attrs[PERSECMON_A_GROUP_HOLD]) {
+		if (ref.named) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[PERSECMON_A_GROUP_HOLD],
+					    "a hold belongs to the socket, not to a session");
+			return -EINVAL;
+		}
+		if (!on) {
+			pm_groups_unhold(genl_info_net(info), info->snd_portid,
+					 group);
+			return 0;
+		}
+		ret = pm_groups_hold(genl_info_net(info), info->snd_portid,
+				     group);
+	} else if (!ref.named) {
 		if (!on) {
 			pm_groups_global_disable(group);
 			return 0;
@@ -783,12 +800,37 @@ static struct genl_family pm_genl_family __ro_after_init = {
 	/* .resv_start_op = 0: strict validation for every command */
 };
 
+/* A closed socket's holds (PERSECMON_A_GROUP_HOLD) go with it. */
+static int pm_genl_netlink_event(struct notifier_block *nb,
+				 unsigned long state, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (state == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
+		pm_groups_release_holder(n->net, n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block pm_genl_netlink_nb = {
+	.notifier_call = pm_genl_netlink_event,
+};
+
 int pm_genl_init(void)
 {
-	return genl_register_family(&pm_genl_family);
+	int ret;
+
+	/* Before the family: no hold may exist that a close would miss. */
+	ret = netlink_register_notifier(&pm_genl_netlink_nb);
+	if (ret)
+		return ret;
+	ret = genl_register_family(&pm_genl_family);
+	if (ret)
+		netlink_unregister_notifier(&pm_genl_netlink_nb);
+	return ret;
 }
 
 void pm_genl_exit(void)
 {
 	genl_unregister_family(&pm_genl_family);
+	netlink_unregister_notifier(&pm_genl_netlink_nb);
 }

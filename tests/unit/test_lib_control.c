@@ -65,6 +65,20 @@ static void check_group_requests(void **state)
 	parse_request(m, PERSECMON_CMD_DISABLE, tb);
 	assert_null(tb[PERSECMON_A_SESSION_ID]);
 	assert_null(tb[PERSECMON_A_SESSION_TOKEN]);
+	assert_null(tb[PERSECMON_A_GROUP_HOLD]);
+	nlmsg_free(m);
+
+	/* A hold: the group and the flag, never a session. */
+	m = pm_ctl_msg_hold(FAMILY, "vfs", true);
+	parse_request(m, PERSECMON_CMD_ENABLE, tb);
+	assert_string_equal(nla_get_string(tb[PERSECMON_A_GROUP]), "vfs");
+	assert_non_null(tb[PERSECMON_A_GROUP_HOLD]);
+	assert_int_equal(nla_len(tb[PERSECMON_A_GROUP_HOLD]), 0);
+	assert_null(tb[PERSECMON_A_SESSION_ID]);
+	nlmsg_free(m);
+	m = pm_ctl_msg_hold(FAMILY, "vfs", false);
+	parse_request(m, PERSECMON_CMD_DISABLE, tb);
+	assert_non_null(tb[PERSECMON_A_GROUP_HOLD]);
 	nlmsg_free(m);
 }
 

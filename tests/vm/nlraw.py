@@ -30,7 +30,7 @@ CMD = {"GET_STATUS": 1, "ENABLE": 2, "DISABLE": 3, "SET_FILTER": 4,
        "TRIGGER": 5}
 A = {"GROUP": 9, "SESSION_ID": 10, "SESSION_TOKEN": 11, "FILTER_TGID": 12,
      "TRIGGER_RUN_ID": 15, "TRIGGER_COUNT": 16, "TRIGGER_CONTEXTS": 17,
-     "TRIGGER_FILL": 18}
+     "TRIGGER_FILL": 18, "GROUP_HOLD": 27}
 
 
 def check_header_constants():
@@ -178,6 +178,13 @@ def malformed(g, fam):
         ("SET_FILTER of a session that does not exist", CMD["SET_FILTER"],
          u32(A["SESSION_ID"], 0x7fffffff) + u64(A["SESSION_TOKEN"], 1), {}),
         ("SET_FILTER without a session", CMD["SET_FILTER"], u32(A["FILTER_TGID"], 1), {}),
+        ("ENABLE GROUP_HOLD for a session", CMD["ENABLE"],
+         string(A["GROUP"], "test") + u32(A["SESSION_ID"], 1) + u64(A["SESSION_TOKEN"], 1) +
+         attr(A["GROUP_HOLD"], b""), {}),
+        ("GROUP_HOLD flag with a payload", CMD["ENABLE"],
+         string(A["GROUP"], "test") + attr(A["GROUP_HOLD"], b"\1\0\0\0"), {}),
+        ("ENABLE GROUP_HOLD of an unknown group", CMD["ENABLE"],
+         string(A["GROUP"], "nosuchgroup") + attr(A["GROUP_HOLD"], b""), {}),
     ]
     bad = 0
     for what, cmd, payload, kw in cases:

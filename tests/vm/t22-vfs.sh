@@ -67,6 +67,11 @@ run_workload() {
 	echo
 }
 
+# The interval of the tools that count over one: between their banner and
+# the workload's last call the test execs a few commands (seconds each on
+# the debug kernel, more on a loaded host).
+IVAL=$((4 + 4 * PM_SLOW))
+
 # For a tool that counts over a fixed interval: start_workload has the
 # workload started and waiting (python's start-up takes seconds on the
 # debug kernel, longer than the interval on a busy host), go_workload
@@ -178,8 +183,8 @@ assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEB
 
 info "=== persecmon vfsstat (enables the group itself for its lifetime)"
 start_workload
-echo "+ persecmon vfsstat --json 8 1 &"
-persecmon vfsstat --json 8 1 >"$PM_ARTIFACTS/vfsstat.json" 2>"$PM_ARTIFACTS/vfsstat.err" &
+echo "+ persecmon vfsstat --json $IVAL 1 &"
+persecmon vfsstat --json "$IVAL" 1 >"$PM_ARTIFACTS/vfsstat.json" 2>"$PM_ARTIFACTS/vfsstat.err" &
 vfsstat_pid=$!
 # Its interval starts with the first snapshot, right after it attached
 # the group.
@@ -227,8 +232,8 @@ print("ok: filetop --json 1 1,", len(d["rows"]), "rows")
 PY
 assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
 start_workload
-echo "+ persecmon filetop --json -r 100000 8 1 &"
-persecmon filetop --json -r 100000 8 1 >"$PM_ARTIFACTS/filetop.json" 2>"$PM_ARTIFACTS/filetop.err" &
+echo "+ persecmon filetop --json -r 100000 $IVAL 1 &"
+persecmon filetop --json -r 100000 "$IVAL" 1 >"$PM_ARTIFACTS/filetop.json" 2>"$PM_ARTIFACTS/filetop.err" &
 filetop_pid=$!
 # Its first dump is taken when it says so: the workload must come after.
 for ((i = 0; i < 300 * PM_SLOW; i++)); do
@@ -329,6 +334,43 @@ echo "after reset: read $r2 write $w2 open $o2 read_bytes $rb2 write_bytes $wb2"
 lat_total=$(awk '$2 == "->" { n += $5 } END { print n + 0 }' "$PM_DEBUGFS/vfs_latency")
 [ "$lat_total" -lt $(((N + M) / 2)) ] || fail "vfs_latency not reset ($lat_total)"
 assert_cmd persecmon disable vfs
+
+info "=== holds: two aggregate tools at once, the global set, a killed tool"
+# "global G attached A holds H" of the vfs group (debugfs status).
+vfs_state() {
+	awk '$1 == "group" && $2 == "vfs" { print "global", $6, "attached", $8, "holds", $10 }' \
+		"$PM_DEBUGFS/status"
+}
+wait_vfs_state() {
+	local i
+	for ((i = 0; i < 300 * PM_SLOW; i++)); do
+		[ "$(vfs_state)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "vfs group: '$(vfs_state)', expected '$1'"
+}
+assert_eq "global 0 attached 0 holds 0" "$(vfs_state)" "vfs group before the tools"
+echo "+ persecmon vfsstat 3600 &"
+persecmon vfsstat 3600 >"$PM_ARTIFACTS/hold-a.out" 2>&1 &
+tool_a=$!
+wait_vfs_state "global 0 attached 1 holds 1"
+echo "+ persecmon filetop -C 3600 &"
+persecmon filetop -C 3600 >"$PM_ARTIFACTS/hold-b.out" 2>&1 &
+tool_b=$!
+wait_vfs_state "global 0 attached 1 holds 2"
+assert_cmd persecmon enable vfs
+assert_eq "global 1 attached 1 holds 2" "$(vfs_state)" "vfs group, enabled globally too"
+assert_cmd persecmon disable vfs
+assert_eq "global 0 attached 1 holds 2" "$(vfs_state)" "vfs group, global set off, two tools"
+# The first tool ends normally: the second keeps the group attached.
+kill -INT "$tool_a"
+wait "$tool_a" || fail "vfsstat exited $? on SIGINT"
+assert_eq "global 0 attached 1 holds 1" "$(vfs_state)" "vfs group after the first tool ended"
+# The second is killed outright: its socket's close lets go.
+kill -KILL "$tool_b"
+wait "$tool_b" || true
+wait_vfs_state "global 0 attached 0 holds 0"
+info "ok: the group stayed attached while any tool held it, and went with the last"
 
 unload_module
 rm -rf "$dir"

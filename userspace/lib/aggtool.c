@@ -8,42 +8,13 @@
 #include <string.h>
 
 #include "persecmon/aggtool.h"
-#include "persecmon/names.h"
 #include "persecmon/proc.h"
-
-static int group_id(const char *group)
-{
-	unsigned int i;
-
-	for (i = 0; i <= PERSECMON_GROUP_MAX; i++) {
-		const char *name = pm_group_name(i);
-
-		if (name && !strcmp(name, group))
-			return (int)i;
-	}
-	return -1;
-}
 
 int pm_aggtool_hold(struct pm_ctl *ctl, const char *group, bool *held,
 		    struct pm_error *err)
 {
-	struct pm_status st;
-	int id = group_id(group);
-	bool global;
-
 	*held = false;
-	if (id < 0)
-		return pm_error_set(err, PM_ERR_USAGE, EINVAL,
-				    "unknown probe group '%s'", group);
-	memset(&st, 0, sizeof(st));
-	if (pm_ctl_get_status(ctl, &st, err) < 0)
-		return -1;
-	global = (st.have & PM_ST_GROUPS_GLOBAL) &&
-		 (st.groups_global & (1ULL << id));
-	pm_status_free(&st);
-	if (global)
-		return 0;
-	if (pm_ctl_set_group(ctl, group, true, NULL, err) < 0)
+	if (pm_ctl_hold_group(ctl, group, true, err) < 0)
 		return -1;
 	*held = true;
 	return 0;
@@ -54,7 +25,7 @@ int pm_aggtool_release(struct pm_ctl *ctl, const char *group, bool held,
 {
 	if (!held)
 		return 0;
-	return pm_ctl_set_group(ctl, group, false, NULL, err);
+	return pm_ctl_hold_group(ctl, group, false, err);
 }
 
 static void drop_snapshot(const struct pm_aggtool *t, void *snap)

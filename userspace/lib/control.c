@@ -220,6 +220,19 @@ struct nl_msg *pm_ctl_msg_group(int family, const char *group, bool enable,
 	return m;
 }
 
+struct nl_msg *pm_ctl_msg_hold(int family, const char *group, bool hold)
+{
+	struct nl_msg *m = msg_new(family, hold ? PERSECMON_CMD_ENABLE :
+						PERSECMON_CMD_DISABLE);
+
+	if (m && (nla_put_string(m, PERSECMON_A_GROUP, group) < 0 ||
+		  nla_put_flag(m, PERSECMON_A_GROUP_HOLD) < 0)) {
+		nlmsg_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
 struct nl_msg *pm_ctl_msg_filter(int family,
 				 const struct pm_session_ref *session,
 				 const struct pm_filter *filter)
@@ -788,6 +801,17 @@ int pm_ctl_set_group(struct pm_ctl *c, const char *group, bool enable,
 		 session ? " for this session" : "");
 	return transact(c, pm_ctl_msg_group(c->family, group, enable, session),
 			what, NULL, err);
+}
+
+int pm_ctl_hold_group(struct pm_ctl *c, const char *group, bool hold,
+		      struct pm_error *err)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "%s group '%s'",
+		 hold ? "hold" : "release the hold on", group);
+	return transact(c, pm_ctl_msg_hold(c->family, group, hold), what, NULL,
+			err);
 }
 
 int pm_ctl_set_filter(struct pm_ctl *c, const struct pm_session_ref *session,

@@ -80,6 +80,7 @@ static const char *const attr_names[] = {
 	[PERSECMON_A_AGG_ROW]		= "AGG_ROW",
 	[PERSECMON_A_PROBE]		= "PROBE",
 	[PERSECMON_A_UPROBE]		= "UPROBE",
+	[PERSECMON_A_GROUP_HOLD]	= "GROUP_HOLD",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

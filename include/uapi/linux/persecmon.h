@@ -18,7 +18,7 @@
 #include <linux/ioctl.h>
 
 #define PERSECMON_ABI_MAJOR		1
-#define PERSECMON_ABI_MINOR		2
+#define PERSECMON_ABI_MINOR		3
 
 #define PERSECMON_DEVICE_NAME		"persecmon"
 #define PERSECMON_DEVICE_PATH		"/dev/persecmon"
@@ -558,8 +558,9 @@ struct persecmon_cpu_stats {
 enum persecmon_cmd {
 	PERSECMON_CMD_UNSPEC,
 	PERSECMON_CMD_GET_STATUS,	/* reply: status attributes */
-	PERSECMON_CMD_ENABLE,		/* GROUP [, SESSION_ID, SESSION_TOKEN] */
-	PERSECMON_CMD_DISABLE,		/* GROUP [, SESSION_ID, SESSION_TOKEN] */
+	/* GROUP [, SESSION_ID, SESSION_TOKEN | GROUP_HOLD] */
+	PERSECMON_CMD_ENABLE,
+	PERSECMON_CMD_DISABLE,
 	PERSECMON_CMD_SET_FILTER,	/* SESSION_*, FILTER_* */
 	PERSECMON_CMD_TRIGGER,		/* TRIGGER_* : synthetic test events */
 	PERSECMON_CMD_AGG_DUMP,		/* [AGG_NAME]: dump, one reply per table */
@@ -602,6 +603,13 @@ enum persecmon_attr {
 	PERSECMON_A_AGG_ROW,		/* nested, repeated: PERSECMON_A_AR_* */
 	PERSECMON_A_PROBE,		/* nested, repeated: PERSECMON_A_PR_* */
 	PERSECMON_A_UPROBE,		/* nested, repeated: PERSECMON_A_UP_* */
+	/*
+	 * flag (ABI 1.3), ENABLE/DISABLE without a session: a hold, a
+	 * reference on the group owned by the sending netlink socket, not the
+	 * global set. Each socket holds a group at most once; the hold goes
+	 * with DISABLE + GROUP_HOLD from that socket or when it closes.
+	 */
+	PERSECMON_A_GROUP_HOLD,
 	__PERSECMON_A_MAX,
 };
 #define PERSECMON_A_MAX (__PERSECMON_A_MAX - 1)

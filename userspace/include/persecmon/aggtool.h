@@ -32,7 +32,7 @@ struct pm_aggtool_run {
 
 struct pm_aggtool {
 	const char *tool;	/* message prefix */
-	const char *group;	/* kept attached globally for the run */
+	const char *group;	/* held attached for the run */
 	size_t snapshot_size;
 	/* Fills @snap (zeroed, or freed by @free_snapshot) from the tables. */
 	int (*snapshot)(struct pm_aggtool_run *run, void *snap,
@@ -76,8 +76,10 @@ int pm_aggtool_main(const struct pm_aggtool *t, const struct pm_cli *cli,
 		    bool reset, void *priv, double interval, uint64_t count);
 
 /*
- * Enables @group in the global set unless it is there already; @*held
- * says whether this call enabled it (and pm_aggtool_release must undo).
+ * Holds @group for this run (PERSECMON_A_GROUP_HOLD on the control
+ * socket): attached whatever the global set and other tools do, and let
+ * go by pm_aggtool_release() or, if the tool dies, by the socket closing.
+ * @*held says whether there is a hold to release.
  */
 int pm_aggtool_hold(struct pm_ctl *ctl, const char *group, bool *held,
 		    struct pm_error *err);

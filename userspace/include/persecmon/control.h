@@ -126,6 +126,13 @@ void pm_status_free(struct pm_status *st);
 int pm_ctl_set_group(struct pm_ctl *c, const char *group, bool enable,
 		     const struct pm_session_ref *session,
 		     struct pm_error *err);
+/*
+ * A hold (PERSECMON_A_GROUP_HOLD): @group stays attached while this
+ * control socket holds it, whatever the global set or sessions do, and
+ * the kernel lets go when the socket closes (the process ends).
+ */
+int pm_ctl_hold_group(struct pm_ctl *c, const char *group, bool hold,
+		      struct pm_error *err);
 int pm_ctl_set_filter(struct pm_ctl *c, const struct pm_session_ref *session,
 		      const struct pm_filter *filter, struct pm_error *err);
 int pm_ctl_trigger(struct pm_ctl *c, const struct pm_trigger *t,
@@ -166,6 +173,7 @@ struct nl_msg *pm_ctl_msg_uprobe(int family, const char *group,
 				 const struct pm_ctl_uprobe *targets, size_t n);
 
 /* Request builders; @family is the resolved family id. */
+struct nl_msg *pm_ctl_msg_hold(int family, const char *group, bool hold);
 struct nl_msg *pm_ctl_msg_group(int family, const char *group, bool enable,
 				const struct pm_session_ref *session);
 struct nl_msg *pm_ctl_msg_filter(int family,
