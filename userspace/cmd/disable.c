@@ -13,7 +13,8 @@ int cmd_disable(const char *name, int argc, char **argv)
 		.common = PM_CLI_JSON,
 		.description =
 			"Removes groups from the global set. A group stays attached while\n"
-			"a session still enables it; 'persecmon status' shows both sets.\n",
+			"a session enables it or a running aggregate tool holds it;\n"
+			"'persecmon status' shows the sets.\n",
 		.examples =
 			"  persecmon disable test\n",
 	};

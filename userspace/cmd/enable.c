@@ -15,7 +15,7 @@ int cmd_enable(const char *name, int argc, char **argv)
 				 "Ctrl-C), then disable them again",
 		.description =
 			"The global set feeds the always-on aggregates; a group's probes are\n"
-			"attached while the global set or any session enables it. Group names\n"
+			"attached while the global set, a session or a tool's hold needs it. Group names\n"
 			"are the lower-case suffixes of enum persecmon_group (e.g. test); the\n"
 			"module rejects unknown names with a message saying so. Sessions\n"
 			"(persecmon-read -g) enable groups for themselves instead.\n",
