@@ -28,8 +28,9 @@
 #   PERSECMON_VM_SLOW           time scale for the debug kernel (default 6):
 #                               test budgets and the watchdog are multiplied
 #   PERSECMON_VM_APPEND         extra kernel command line
-#   PERSECMON_VM_TCG_THREAD     single (default) or multi: qemu's TCG
-#                               threading (see qemu_args below)
+#   PERSECMON_VM_TCG_THREAD     single or multi: qemu's TCG threading
+#                               (default single, multi for the debug
+#                               kernel; see qemu_args below)
 #   PERSECMON_VM_DKMS           guest (default): t90-dkms compiles in the
 #                               guest; host: the host runs `dkms build` for
 #                               this kernel first (natively, into
@@ -62,6 +63,7 @@ done
 
 debug_dir=${PERSECMON_DEBUG_KERNEL_DIR:-$top/../shared/kernels}
 slow=1
+debug_kernel=0
 if [ "$kernel" != debug ] && [ -f "/boot/vmlinuz-$kernel" ]; then
 	rel=$kernel
 	image=/boot/vmlinuz-$rel
@@ -78,6 +80,7 @@ else
 	rel=${image##*/vmlinuz-}
 	config=$debug_dir/config-$rel
 	slow=${PERSECMON_VM_SLOW:-6}
+	debug_kernel=1
 fi
 label="[$rel]"
 
@@ -213,16 +216,21 @@ mkfifo "$monitor.in" "$monitor.out"
 cmdline="console=ttyS0,115200 rdinit=/init panic=-1 log_buf_len=16M no_timer_check"
 cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=60 ${PERSECMON_VM_APPEND:-}"
 # shellcheck disable=SC2054 # the commas are qemu's
-# Single-threaded TCG by default: with a host thread per vCPU (qemu's
-# default), a vCPU now and then executes an int3 that another vCPU's
-# text_poke_bp() has already removed, and the guest dies with "Oops: int3"
-# in a jump-label site (seen at boot in sched_clock_cpu without the
-# module, and in kmem_cache_free while a test toggled the kmem
-# tracepoints). One thread runs the vCPUs in turn; the kernels still see
-# two CPUs, with preemption, migration and IPIs between them.
-# PERSECMON_VM_TCG_THREAD=multi goes back to a thread per vCPU.
+# TCG threading. With a host thread per vCPU (qemu's default, "multi"),
+# a vCPU now and then executes an int3 that another vCPU's text_poke_bp()
+# has already removed, and the guest dies with "Oops: int3" in a
+# jump-label site (seen at boot in sched_clock_cpu without the module,
+# and in kmem_cache_free while a test toggled the kmem tracepoints on a
+# busy host). "single" runs the vCPUs in turn on one thread: the kernels
+# still see two CPUs, with preemption, migration and IPIs between them.
+# Debian's kernels run single (no slower here: t10-t12 on 6.12 took 14,
+# 6, 14 s against 41, 17, 36 s multi); the debug kernel, CPU-bound under
+# KASAN and lockdep, runs multi: single made its tests 2-4 times slower.
+# PERSECMON_VM_TCG_THREAD overrides both.
+tcg_thread=${PERSECMON_VM_TCG_THREAD:-single}
+[ "$debug_kernel" = 0 ] || tcg_thread=${PERSECMON_VM_TCG_THREAD:-multi}
 qemu_args=(
-	-machine q35 -accel "tcg,thread=${PERSECMON_VM_TCG_THREAD:-single}" -cpu max
+	-machine q35 -accel "tcg,thread=$tcg_thread" -cpu max
 	-smp "${PERSECMON_VM_CPUS:-2}" -m "${PERSECMON_VM_MEM:-2G}"
 	-nodefaults -display none -no-reboot
 	-kernel "$boot_image" -initrd "$run/initramfs.cpio" -append "$cmdline"

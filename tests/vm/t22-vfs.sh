@@ -329,10 +329,12 @@ grep -q "^pid=$wl_pid " "$PM_DEBUGFS/vfs_top_files" && fail "vfs_top_files not r
 grep -q "^pid=$wl_pid " "$PM_DEBUGFS/vfs_top_procs" && fail "vfs_top_procs not reset"
 read -r r2 w2 o2 rb2 wb2 <<<"$(vfsstat_row)"
 echo "after reset: read $r2 write $w2 open $o2 read_bytes $rb2 write_bytes $wb2"
-# Only the calls between the reset and the cat remain: a handful.
-[ "$r2" -lt $((N / 2)) ] && [ "$w2" -lt $((M / 2)) ] || fail "vfsstat not reset"
+# Only the calls between the reset and the cat remain (the commands the
+# test ran meanwhile: dozens on the debug kernel), fewer than the
+# workload alone made before it.
+[ "$r2" -lt "$N" ] && [ "$w2" -lt "$M" ] || fail "vfsstat not reset"
 lat_total=$(awk '$2 == "->" { n += $5 } END { print n + 0 }' "$PM_DEBUGFS/vfs_latency")
-[ "$lat_total" -lt $(((N + M) / 2)) ] || fail "vfs_latency not reset ($lat_total)"
+[ "$lat_total" -lt $((N + M)) ] || fail "vfs_latency not reset ($lat_total)"
 assert_cmd persecmon disable vfs
 
 info "=== holds: two aggregate tools at once, the global set, a killed tool"
