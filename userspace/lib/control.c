@@ -206,31 +206,32 @@ static int put_session(struct nl_msg *m, const struct pm_session_ref *s)
 	return 0;
 }
 
-struct nl_msg *pm_ctl_msg_group(int family, const char *group, bool enable,
-				const struct pm_session_ref *session)
+/* ENABLE/DISABLE of @group for @session, the global set, or a @hold. */
+static struct nl_msg *msg_group(int family, const char *group, bool enable,
+				const struct pm_session_ref *session,
+				bool hold)
 {
 	struct nl_msg *m = msg_new(family, enable ? PERSECMON_CMD_ENABLE :
 						  PERSECMON_CMD_DISABLE);
 
 	if (m && (nla_put_string(m, PERSECMON_A_GROUP, group) < 0 ||
-		  put_session(m, session) < 0)) {
+		  put_session(m, session) < 0 ||
+		  (hold && nla_put_flag(m, PERSECMON_A_GROUP_HOLD) < 0))) {
 		nlmsg_free(m);
 		m = NULL;
 	}
 	return m;
 }
 
+struct nl_msg *pm_ctl_msg_group(int family, const char *group, bool enable,
+				const struct pm_session_ref *session)
+{
+	return msg_group(family, group, enable, session, false);
+}
+
 struct nl_msg *pm_ctl_msg_hold(int family, const char *group, bool hold)
 {
-	struct nl_msg *m = msg_new(family, hold ? PERSECMON_CMD_ENABLE :
-						PERSECMON_CMD_DISABLE);
-
-	if (m && (nla_put_string(m, PERSECMON_A_GROUP, group) < 0 ||
-		  nla_put_flag(m, PERSECMON_A_GROUP_HOLD) < 0)) {
-		nlmsg_free(m);
-		m = NULL;
-	}
-	return m;
+	return msg_group(family, group, hold, NULL, true);
 }
 
 struct nl_msg *pm_ctl_msg_filter(int family,
