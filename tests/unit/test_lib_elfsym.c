@@ -491,14 +491,25 @@ static void loaded_lib(void **state)
 	char path[4096], cached[4096];
 
 	(void)state;
-	assert_int_equal(pm_elf_loaded_lib("libc.so.6", path, sizeof(path)),
-			 0);
+	char want[64];
+
+	assert_int_equal(pm_elf_mapped_libc(0, path, sizeof(path)), 0);
 	printf("# mapped libc: %s\n", path);
 	assert_true(same_file(path, LIBC));
-	assert_int_equal(pm_elf_loaded_lib("libpm-nosuch", path,
+	/* Another process's (here our own pid): through its root. */
+	assert_int_equal(pm_elf_mapped_libc(getpid(), path, sizeof(path)), 0);
+	snprintf(want, sizeof(want), "/proc/%d/root/", (int)getpid());
+	assert_int_equal(strncmp(path, want, strlen(want)), 0);
+	assert_true(same_file(path, LIBC));
+	assert_int_equal(pm_elf_mapped_lib(0, "libpm-nosuch", path,
 					   sizeof(path)), -ENOENT);
-	/* Too small a buffer is "not found", never a cut path. */
-	assert_int_equal(pm_elf_loaded_lib("libc.so.6", path, 4), -ENOENT);
+	/* Too small a buffer is an error, never a cut path. */
+	assert_int_equal(pm_elf_mapped_libc(0, path, 4), -ENAMETOOLONG);
+	assert_int_equal(pm_elf_mapped_libc(getpid(), path, 20),
+			 -ENAMETOOLONG);
+	/* No such process: /proc/PID/maps does not exist. */
+	assert_int_equal(pm_elf_mapped_libc(0x3fffffff, path, sizeof(path)),
+			 -ENOENT);
 
 	assert_int_equal(pm_elf_ldcache_lookup("/etc/ld.so.cache", "libc.so.6",
 					       cached, sizeof(cached)), 0);
@@ -541,6 +552,62 @@ static void write_cache(const char *path, uint32_t nlibs_claimed,
 	assert_int_equal(fwrite(buf, 1, strs_off + sizeof(strs), f),
 			 strs_off + sizeof(strs));
 	fclose(f);
+}
+
+/*
+ * A library unlinked while mapped has no path any more: it is reached
+ * through /proc/PID/map_files, and that is the very file (its symbols).
+ */
+static void mapped_lib_deleted(void **state)
+{
+	char dir[] = "/tmp/pm-elfsym-XXXXXX", lib[64], path[4096], cmd[256];
+	struct pm_elf_sym sym;
+	struct pm_error err;
+	struct pm_elf *e;
+	void *handle;
+	int pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(lib, sizeof(lib), "%s/libpmdeleted.so", dir);
+	snprintf(cmd, sizeof(cmd), "cp /lib/x86_64-linux-gnu/libm.so.6 %s",
+		 lib);
+	assert_int_equal(system(cmd), 0);
+	handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(handle);
+	assert_int_equal(pm_elf_mapped_lib(0, "libpmdeleted", path,
+					   sizeof(path)), 0);
+	assert_string_equal(path, lib);
+	assert_int_equal(unlink(lib), 0);
+	assert_int_equal(rmdir(dir), 0);
+
+	for (pid = 0; pid <= 1; pid++) {
+		char want[64];
+
+		if (pid)
+			snprintf(want, sizeof(want), "/proc/%d/map_files/",
+				 (int)getpid());
+		else
+			snprintf(want, sizeof(want), "/proc/self/map_files/");
+		assert_int_equal(pm_elf_mapped_lib(pid ? getpid() : 0,
+						   "libpmdeleted", path,
+						   sizeof(path)), 0);
+		printf("# deleted library: %s\n", path);
+		assert_int_equal(strncmp(path, want, strlen(want)), 0);
+		if (geteuid() != 0) {
+			/* map_files needs CAP_SYS_ADMIN. */
+			assert_int_equal(open(path, O_RDONLY), -1);
+			assert_int_equal(errno, EPERM);
+			continue;
+		}
+		pm_error_clear(&err);
+		assert_int_equal(pm_elf_open(path, &e, &err), 0);
+		/* frexp: a plain function (much of libm is IFUNC). */
+		assert_int_equal(pm_elf_symbol(e, "frexp", &sym, &err), 0);
+		assert_true(sym.offset > 0);
+		pm_elf_close(e);
+	}
+	dlclose(handle);
 }
 
 static void synthetic_ldcache(void **state)
@@ -697,6 +764,7 @@ int main(void)
 		cmocka_unit_test(python_usdt),
 		cmocka_unit_test(synthetic_usdt),
 		cmocka_unit_test(loaded_lib),
+		cmocka_unit_test(mapped_lib_deleted),
 		cmocka_unit_test(synthetic_ldcache),
 		cmocka_unit_test(uprobe_request),
 		cmocka_unit_test(uprobe_request_large),

@@ -67,10 +67,14 @@ static const char gethostlatency_description[] =
 	"return value (getaddrinfo: 0 or EAI_* code; gethostbyname*: 0 or -1\n"
 	"for NULL), the thread id and exact nanoseconds.\n"
 	"\n"
-	"libc is the file this command itself has mapped (/proc/self/maps),\n"
-	"else " LIBC_SONAME " from " LDCACHE_PATH "; -l names another\n"
-	"one (e.g. a container's). Programs that do not use that file (static\n"
-	"binaries, other libcs, Go's own resolver) are not seen.\n"
+	"The probes go on a libc file, and every process using that file\n"
+	"takes them. Without -p it is the file this command has mapped\n"
+	"(/proc/self/maps), else " LIBC_SONAME " from " LDCACHE_PATH ".\n"
+	"With -p, the libc each of those processes maps, reached through\n"
+	"/proc/PID/root (a container's own libc; a file deleted since it was\n"
+	"mapped through /proc/PID/map_files). -l names the file instead.\n"
+	"Programs that use another file (static binaries, other libcs, Go's\n"
+	"own resolver) are not seen.\n"
 	"\n"
 	"-s ends with two tables, by HOST and by process (PID COMM): COUNT\n"
 	"lookups, FAILED ones (nonzero return), and P50ms, P99ms, MAXms over\n"
@@ -80,7 +84,7 @@ static const char gethostlatency_description[] =
 
 static const char gethostlatency_examples[] =
 	"  persecmon gethostlatency             # trace every lookup\n"
-	"  persecmon gethostlatency -p 1234     # only process 1234\n"
+	"  persecmon gethostlatency -p 1234     # only process 1234 (its libc)\n"
 	"  persecmon gethostlatency --json -d 5 # JSON lines for 5 seconds\n"
 	"  persecmon gethostlatency -s -q -d 60 # p50/p99 by host over a minute\n"
 	"  persecmon gethostlatency -l /srv/ct/lib/x86_64-linux-gnu/libc.so.6\n";
@@ -96,63 +100,94 @@ static const struct {
 
 #define NR_DNS_FUNCTIONS (sizeof(dns_functions) / sizeof(dns_functions[0]))
 
-static int find_libc(char *path, size_t len, struct pm_error *err)
+/* The libc files to probe: -l, the -p processes' own, or ours. */
+static int find_libcs(const struct pm_cli *cli, struct pm_elf_file_set *libs,
+		      struct pm_error *err)
 {
+	char path[PATH_MAX];
+	size_t i;
 	int ret;
 
 	if (opts.libc) {
 		if (!realpath(opts.libc, path))
 			return pm_error_set(err, PM_ERR_RUNTIME, errno, "%s: %s",
 					    opts.libc, strerror(errno));
-		return 0;
+		goto add;
 	}
-	if (pm_elf_loaded_lib(LIBC_SONAME, path, len) == 0)
+	for (i = 0; i < cli->nr_pids; i++) {
+		ret = pm_elf_mapped_libc((pid_t)cli->pids[i], path,
+					 sizeof(path));
+		if (ret == 0)
+			ret = pm_elf_file_set_add(libs, path);
+		if (ret < 0)
+			return pm_error_set(err, PM_ERR_RUNTIME, -ret,
+					    "cannot find the libc of process %u: %s (use -l LIBC)",
+					    cli->pids[i], strerror(-ret));
+	}
+	if (cli->nr_pids)
 		return 0;
-	ret = pm_elf_ldcache_lookup(LDCACHE_PATH, LIBC_SONAME, path, len);
+	if (pm_elf_mapped_libc(0, path, sizeof(path)) < 0) {
+		ret = pm_elf_ldcache_lookup(LDCACHE_PATH, LIBC_SONAME, path,
+					    sizeof(path));
+		if (ret < 0)
+			return pm_error_set(err, PM_ERR_RUNTIME, -ret,
+					    "cannot find %s (not mapped, not in %s: %s); use -l LIBC",
+					    LIBC_SONAME, LDCACHE_PATH,
+					    strerror(-ret));
+	}
+add:
+	ret = pm_elf_file_set_add(libs, path);
 	if (ret < 0)
-		return pm_error_set(err, PM_ERR_RUNTIME, -ret,
-				    "cannot find %s (not mapped, not in %s: %s); use -l LIBC",
-				    LIBC_SONAME, LDCACHE_PATH, strerror(-ret));
+		return pm_error_set(err, PM_ERR_RUNTIME, -ret, "%s: %s", path,
+				    strerror(-ret));
 	return 0;
 }
 
-/* Resolves the three functions in libc and attaches the dns group. */
+/* Resolves the three functions in each libc and attaches the dns group. */
 static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
 			 const struct pm_session_ref *session,
 			 struct pm_error *err)
 {
-	struct pm_ctl_uprobe targets[NR_DNS_FUNCTIONS];
-	char path[PATH_MAX];
-	struct pm_elf *elf;
+	struct pm_ctl_uprobe targets[PM_ELF_FILE_SET_MAX * NR_DNS_FUNCTIONS];
+	struct pm_elf_file_set *libs;
+	size_t i, l, n = 0;
 	struct pm_elf_sym sym;
-	size_t i;
+	struct pm_elf *elf;
 	int ret;
 
-	(void)sc;
-	ret = find_libc(path, sizeof(path), err);
-	if (ret < 0)
-		return ret;
-	ret = pm_elf_open(path, &elf, err);
-	if (ret < 0)
-		return ret;
-	for (i = 0; i < NR_DNS_FUNCTIONS; i++) {
-		ret = pm_elf_symbol(elf, dns_functions[i].symbol, &sym, err);
+	libs = calloc(1, sizeof(*libs));
+	if (!libs)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM,
+				    "out of memory");
+	ret = find_libcs(sc->cli, libs, err);
+	for (l = 0; ret >= 0 && l < libs->n; l++) {
+		ret = pm_elf_open(libs->file[l].path, &elf, err);
 		if (ret < 0)
 			break;
-		targets[i] = (struct pm_ctl_uprobe){
-			.path = path,
-			.offset = sym.offset,
-			.role = dns_functions[i].role,
-			.flags = PERSECMON_UPROBE_ENTRY |
-				 PERSECMON_UPROBE_RETURN,
-			.name = dns_functions[i].symbol,
-		};
+		if (sc->cli->verbose)
+			fprintf(stderr, "gethostlatency: probing %s\n",
+				libs->file[l].path);
+		for (i = 0; i < NR_DNS_FUNCTIONS; i++) {
+			ret = pm_elf_symbol(elf, dns_functions[i].symbol, &sym,
+					    err);
+			if (ret < 0)
+				break;
+			targets[n++] = (struct pm_ctl_uprobe){
+				.path = libs->file[l].path,
+				.offset = sym.offset,
+				.role = dns_functions[i].role,
+				.flags = PERSECMON_UPROBE_ENTRY |
+					 PERSECMON_UPROBE_RETURN,
+				.name = dns_functions[i].symbol,
+			};
+		}
+		pm_elf_close(elf);
 	}
-	pm_elf_close(elf);
-	if (ret < 0)
-		return ret;
-	return pm_ctl_uprobe_enable(ctl, "dns", session, targets,
-				    NR_DNS_FUNCTIONS, err);
+	if (ret >= 0)
+		ret = pm_ctl_uprobe_enable(ctl, "dns", session, targets, n,
+					   err);
+	free(libs);
+	return ret < 0 ? ret : 0;
 }
 
 static void print_header(struct pm_snoop_ctx *sc)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "persecmon/elfsym.h"
@@ -428,34 +429,67 @@ int pm_elf_usdt_find(struct pm_elf *e, const char *provider,
 	return 0;
 }
 
-int pm_elf_loaded_lib(const char *prefix, char *path, size_t len)
+int pm_elf_mapped_lib(pid_t pid, const char *prefix, char *path, size_t len)
 {
-	FILE *f = fopen("/proc/self/maps", "re");
 	size_t plen = strlen(prefix);
-	char line[4096];
+	char maps[64], line[4096];
 	int ret = -ENOENT;
+	FILE *f;
 
+	if (pid)
+		snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	else
+		snprintf(maps, sizeof(maps), "/proc/self/maps");
+	f = fopen(maps, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, '/'), *base, *nl;
+		unsigned long long start, end;
+		char *file = strchr(line, '/'), *base, *deleted;
+		int n;
 
-		if (!p)
+		if (!file || sscanf(line, "%llx-%llx", &start, &end) != 2)
 			continue;
-		nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		base = strrchr(p, '/') + 1;
+		file[strcspn(file, "\n")] = '\0';
+		/* " (deleted)": unlinked or replaced since it was mapped. */
+		deleted = strstr(file, " (deleted)");
+		if (deleted && !deleted[10])
+			*deleted = '\0';
+		else
+			deleted = NULL;
+		base = strrchr(file, '/') + 1;
 		if (strncmp(base, prefix, plen))
 			continue;
-		/* " (deleted)" marks a file replaced since it was mapped. */
-		if (strlen(p) >= len || strstr(p, " (deleted)"))
-			continue;
-		snprintf(path, len, "%s", p);
-		ret = 0;
+		/*
+		 * The name in maps is only meaningful in the process's own
+		 * mount namespace, and a deleted file has none at all; the
+		 * proc links reach the very file from ours.
+		 */
+		if (deleted && pid)
+			n = snprintf(path, len, "/proc/%d/map_files/%llx-%llx",
+				     (int)pid, start, end);
+		else if (deleted)
+			n = snprintf(path, len, "/proc/self/map_files/%llx-%llx",
+				     start, end);
+		else if (pid)
+			n = snprintf(path, len, "/proc/%d/root%s", (int)pid,
+				     file);
+		else
+			n = snprintf(path, len, "%s", file);
+		ret = n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 		break;
 	}
 	fclose(f);
+	return ret;
+}
+
+int pm_elf_mapped_libc(pid_t pid, char *path, size_t len)
+{
+	int ret = pm_elf_mapped_lib(pid, "libc.so.6", path, len);
+
+	/* glibc before 2.34 mapped libc-VERSION.so. */
+	if (ret == -ENOENT)
+		ret = pm_elf_mapped_lib(pid, "libc-", path, len);
 	return ret;
 }
 
@@ -553,4 +587,26 @@ out:
 	free(buf);
 	fclose(f);
 	return ret;
+}
+
+int pm_elf_file_set_add(struct pm_elf_file_set *set, const char *path)
+{
+	struct stat st;
+	size_t i;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	for (i = 0; i < set->n; i++)
+		if (set->file[i].dev == st.st_dev &&
+		    set->file[i].ino == st.st_ino)
+			return 0;
+	if (set->n == PM_ELF_FILE_SET_MAX)
+		return -E2BIG;
+	if (strlen(path) >= sizeof(set->file[0].path))
+		return -ENAMETOOLONG;
+	set->file[set->n].dev = st.st_dev;
+	set->file[set->n].ino = st.st_ino;
+	strcpy(set->file[set->n].path, path);
+	set->n++;
+	return 1;
 }

@@ -638,6 +638,9 @@ static struct elf_file *umap_elf(struct pm_usyms *us, struct umap *m)
 	snprintf(open_path, sizeof(open_path), "%s/%u/map_files/%" PRIx64 "-%" PRIx64,
 		 us->proc_root, us->pid, m->start, m->end);
 	if (access(open_path, R_OK) != 0)
+		snprintf(open_path, sizeof(open_path), "%s/%u/root%s",
+			 us->proc_root, us->pid, m->path);
+	if (access(open_path, R_OK) != 0)
 		snprintf(open_path, sizeof(open_path), "%s", m->path);
 	m->ef = elf_get(m->path, open_path);
 	return m->ef;

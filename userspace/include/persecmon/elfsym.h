@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "persecmon/error.h"
 
@@ -76,11 +77,44 @@ int pm_elf_usdt_find(struct pm_elf *e, const char *provider,
 		     struct pm_error *err);
 
 /*
- * The path of a shared object mapped by the calling process whose file
- * name starts with @prefix ("libc.so.6"), read from /proc/self/maps.
- * -ENOENT if none is mapped.
+ * A shared object mapped by process @pid (0: the caller) whose file name
+ * starts with @prefix ("libc.so.6"), as a path that this process can open
+ * and hand to the kernel as a uprobe target:
+ * - the caller's own mapping: the path in /proc/self/maps;
+ * - another process's: "/proc/PID/root" + its path, which resolves in
+ *   that process's mount namespace (a container's libc is its own file);
+ * - a file deleted or replaced since it was mapped (" (deleted)" in
+ *   maps): "/proc/PID/map_files/START-END" (or /proc/self/...), the
+ *   mapped file itself (needs CAP_SYS_ADMIN).
+ * -ENOENT if none is mapped, -ENAMETOOLONG if @len is too small (never a
+ * cut path), or the errno of opening /proc/PID/maps.
  */
-int pm_elf_loaded_lib(const char *prefix, char *path, size_t len);
+int pm_elf_mapped_lib(pid_t pid, const char *prefix, char *path, size_t len);
+
+/* libc (libc.so.6, or an older glibc's libc-VERSION.so) mapped by @pid. */
+int pm_elf_mapped_libc(pid_t pid, char *path, size_t len);
+
+/*
+ * A few ELF files named by path, each once: two paths of one file (a
+ * libc reached through several processes' /proc/PID/root) are one entry,
+ * so that its probes are sent once.
+ */
+#define PM_ELF_FILE_SET_MAX	8
+
+struct pm_elf_file_set {
+	size_t n;
+	struct {
+		dev_t dev;
+		ino_t ino;
+		char path[4096];
+	} file[PM_ELF_FILE_SET_MAX];
+};
+
+/*
+ * Adds @path unless its file is already in @set: 1 if added, 0 if there,
+ * -E2BIG if @set is full, or stat()'s -errno.
+ */
+int pm_elf_file_set_add(struct pm_elf_file_set *set, const char *path);
 
 /* The path of the library @soname in /etc/ld.so.cache (-ENOENT if none). */
 int pm_elf_ldcache_lookup(const char *cache, const char *soname, char *path,
