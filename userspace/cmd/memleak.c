@@ -42,6 +42,7 @@
 #define KSPACE_PAGE		1
 
 struct memleak_opts {
+	bool kernel;
 	const char *command;
 	uint64_t top;
 	uint64_t older_ms;
@@ -81,6 +82,9 @@ struct memleak_state {
 static struct memleak_opts opts;
 
 static const struct pm_option memleak_options[] = {
+	{ "kernel", 0, PM_OPT_FLAG, NULL,
+	  "trace the kernel's allocations (the default without -p or -c)",
+	  &opts.kernel, 0, 0, NULL },
 	{ "command", 'c', PM_OPT_STRING, "COMMAND",
 	  "run COMMAND (through /bin/sh -c) and trace its allocations",
 	  &opts.command, 0, 0, NULL },
@@ -114,16 +118,18 @@ static const char memleak_description[] =
 	"the stacks holding the most memory, largest last, as bcc memleak:\n"
 	"\"N bytes in M allocations from stack\" and the symbolized frames.\n"
 	"\n"
-	"Without -p or -c it traces the kernel (probe group \"kmemleak\":\n"
-	"tracepoints kmem:kmalloc, kmem:kmem_cache_alloc, kmem:mm_page_alloc\n"
-	"and their frees; sizes are bytes_alloc, pages count PAGE_SIZE <<\n"
-	"order; a large kmalloc() shows both as a kmalloc and as its pages).\n"
-	"With -p PID (or -c COMMAND) it traces those processes' libc calls\n"
-	"(probe group \"memleak\": uprobes on malloc, calloc, realloc, free,\n"
-	"posix_memalign, aligned_alloc, memalign, valloc, pvalloc). User\n"
-	"stacks come from a frame-pointer walk in the kernel: exact for the\n"
-	"allocator's caller, shorter or wrong beyond code built without frame\n"
-	"pointers (see docs/memleak.md).\n"
+	"With --kernel, or without -p or -c, it traces the kernel (probe\n"
+	"group \"kmemleak\": tracepoints kmem:kmalloc, kmem:kmem_cache_alloc,\n"
+	"kmem:mm_page_alloc and their frees; sizes are bytes_alloc, pages\n"
+	"count PAGE_SIZE << order; a large kmalloc() shows both as a kmalloc\n"
+	"and as its pages). With -p PID (or -c COMMAND) it traces those\n"
+	"processes' libc calls (probe group \"memleak\": uprobes on malloc,\n"
+	"calloc, realloc, free, posix_memalign, aligned_alloc, memalign,\n"
+	"valloc, pvalloc) in the libc each of them maps, reached through\n"
+	"/proc/PID/root (a container's own libc). User stacks come from a\n"
+	"frame-pointer walk in the kernel: exact for the allocator's caller,\n"
+	"shorter or wrong beyond code built without frame pointers (see\n"
+	"docs/memleak.md).\n"
 	"\n"
 	"Only allocations made while it runs are seen; a free whose record was\n"
 	"lost leaves its allocation outstanding, so lost events (reported on\n"
@@ -131,6 +137,7 @@ static const char memleak_description[] =
 
 static const char memleak_examples[] =
 	"  persecmon memleak                   # kernel, top 10 every 5 s\n"
+	"  persecmon memleak --kernel -T 5 1 3 # kernel, top 5, three reports\n"
 	"  persecmon memleak -p 1234 10        # process 1234, every 10 s\n"
 	"  persecmon memleak -c ./a.out 1 3    # run ./a.out, three reports\n"
 	"  persecmon memleak -o 60000 -T 5     # older than a minute, top 5\n"
@@ -418,72 +425,59 @@ static const struct {
 
 #define NR_ALLOC_FUNCTIONS (sizeof(alloc_functions) / sizeof(alloc_functions[0]))
 
-/* The libc mapped by @pid (0: this process), from /proc/PID/maps. */
-static int proc_libc(uint32_t pid, char *path, size_t len)
-{
-	char maps[64], line[4096];
-	int ret = -ENOENT;
-	FILE *f;
-
-	if (pid)
-		snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
-	else
-		snprintf(maps, sizeof(maps), "/proc/self/maps");
-	f = fopen(maps, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *file = strchr(line, '/');
-		char *base;
-
-		if (!file)
-			continue;
-		file[strcspn(file, "\n")] = '\0';
-		base = strrchr(file, '/') + 1;
-		if (strncmp(base, "libc.so", 7) && strncmp(base, "libc-", 5))
-			continue;
-		if ((size_t)snprintf(path, len, "%s", file) >= len)
-			ret = -ENAMETOOLONG;
-		else
-			ret = 0;
-		break;
-	}
-	fclose(f);
-	return ret;
-}
-
 static void *poll_maps(void *arg);
 
-static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
-			 const struct pm_session_ref *session,
-			 struct pm_error *err)
+/*
+ * The libc files to probe: -l, the one each -p process maps (reached
+ * through /proc/PID/root, so a container's own), or, for -c, ours: the
+ * command has not exec'd yet and uses the same.
+ */
+static int find_libcs(const struct memleak_state *st, const struct pm_cli *cli,
+		      struct pm_elf_file_set *libs, struct pm_error *err)
 {
-	struct memleak_state *st = sc->priv;
-	struct pm_ctl_uprobe targets[NR_ALLOC_FUNCTIONS];
 	char path[PATH_MAX];
-	struct pm_elf_sym sym;
-	struct pm_elf *elf;
-	size_t i, k, n = 0;
-	uint32_t pid;
+	size_t i;
 	int ret;
 
 	if (opts.libc) {
 		if (!realpath(opts.libc, path))
 			return pm_error_set(err, PM_ERR_USAGE, errno, "%s: %s",
 					    opts.libc, strerror(errno));
-	} else {
-		/* -c: the command has not exec'd yet; it uses our libc. */
-		pid = st->child ? 0 : sc->cli->pids[0];
-		ret = proc_libc(pid, path, sizeof(path));
+		ret = pm_elf_file_set_add(libs, path);
+		if (ret < 0)
+			return pm_error_set(err, PM_ERR_RUNTIME, -ret, "%s: %s",
+					    path, strerror(-ret));
+		return 0;
+	}
+	for (i = 0; i < cli->nr_pids; i++) {
+		pid_t pid = st->child ? 0 : (pid_t)cli->pids[i];
+
+		ret = pm_elf_mapped_libc(pid, path, sizeof(path));
+		if (ret == 0)
+			ret = pm_elf_file_set_add(libs, path);
 		if (ret < 0)
 			return pm_error_set(err, PM_ERR_RUNTIME, -ret,
 					    "cannot find the libc of process %u: %s (use -l LIBC)",
-					    pid ? pid : (uint32_t)getpid(),
+					    pid ? (uint32_t)pid : (uint32_t)getpid(),
 					    strerror(-ret));
 	}
+	return 0;
+}
+
+/* The allocator functions of @path, appended to @targets. */
+static int libc_targets(const char *path, struct pm_ctl_uprobe *targets,
+			size_t *n, bool verbose, struct pm_error *err)
+{
+	size_t i, k, first = *n;
+	struct pm_elf_sym sym;
+	struct pm_elf *elf;
+	int ret;
+
 	ret = pm_elf_open(path, &elf, err);
 	if (ret < 0)
 		return ret;
+	if (verbose)
+		fprintf(stderr, "memleak: probing %s\n", path);
 	for (i = 0; i < NR_ALLOC_FUNCTIONS; i++) {
 		/* A libc without one of them (a minimal libc) still works. */
 		if (pm_elf_symbol(elf, alloc_functions[i].symbol, &sym,
@@ -501,17 +495,17 @@ static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
 		 * Aliases (glibc's aligned_alloc is memalign): one probe per
 		 * address, or both roles would fire for every call.
 		 */
-		for (k = 0; k < n; k++)
+		for (k = first; k < *n; k++)
 			if (targets[k].offset == sym.offset)
 				break;
-		if (k < n) {
-			if (sc->cli->verbose)
+		if (k < *n) {
+			if (verbose)
 				fprintf(stderr, "memleak: %s is an alias of %s: traced as %s\n",
 					alloc_functions[i].symbol,
 					targets[k].name, targets[k].name);
 			continue;
 		}
-		targets[n++] = (struct pm_ctl_uprobe){
+		targets[(*n)++] = (struct pm_ctl_uprobe){
 			.path = path,
 			.offset = sym.offset,
 			.role = alloc_functions[i].role,
@@ -520,7 +514,31 @@ static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
 		};
 	}
 	pm_elf_close(elf);
-	ret = pm_ctl_uprobe_enable(ctl, "memleak", session, targets, n, err);
+	return 0;
+}
+
+static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
+			 const struct pm_session_ref *session,
+			 struct pm_error *err)
+{
+	struct pm_ctl_uprobe targets[PM_ELF_FILE_SET_MAX * NR_ALLOC_FUNCTIONS];
+	struct memleak_state *st = sc->priv;
+	struct pm_elf_file_set *libs;
+	size_t l, n = 0;
+	int ret;
+
+	libs = calloc(1, sizeof(*libs));
+	if (!libs)
+		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM,
+				    "out of memory");
+	ret = find_libcs(st, sc->cli, libs, err);
+	for (l = 0; ret >= 0 && l < libs->n; l++)
+		ret = libc_targets(libs->file[l].path, targets, &n,
+				   sc->cli->verbose, err);
+	if (ret >= 0)
+		ret = pm_ctl_uprobe_enable(ctl, "memleak", session, targets,
+					   n, err);
+	free(libs);
 	if (ret < 0)
 		return ret;
 	if (st->child > 0) {
@@ -670,6 +688,11 @@ int cmd_memleak(const char *name, int argc, char **argv)
 	}
 	if (opts.command && cli.nr_pids) {
 		fprintf(stderr, "%s: -c and -p cannot be combined\n", name);
+		return PM_EXIT_USAGE;
+	}
+	if (opts.kernel && (opts.command || cli.nr_pids)) {
+		fprintf(stderr, "%s: --kernel traces the kernel: no -p or -c with it\n",
+			name);
 		return PM_EXIT_USAGE;
 	}
 	if (opts.max_size && opts.max_size < opts.min_size) {
