@@ -13,22 +13,34 @@ jfield() {
 	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# start_reader NAME ARGS...: run persecmon-read ARGS in the background with
-# stdout in $PM_ARTIFACTS/NAME.out and stderr in NAME.err; wait until it
-# says its session is set up ("Tracing..."). Sets READER_PID.
-start_reader() {
+# start_tool NAME CMD...: run CMD in the background with stdout in
+# $PM_ARTIFACTS/NAME.out and stderr in NAME.err, and wait until it says its
+# session is set up ("Tracing..."; snoop tools say it on stderr, aggregate
+# tools on stdout). Sets TOOL_PID and TOOL_PIDS[NAME].
+declare -A TOOL_PIDS
+start_tool() {
 	local name=$1 i
 	shift
-	echo "+ persecmon-read $* &"
-	persecmon-read "$@" >"$PM_ARTIFACTS/$name.out" 2>"$PM_ARTIFACTS/$name.err" &
-	READER_PID=$!
+	echo "+ $* &"
+	"$@" >"$PM_ARTIFACTS/$name.out" 2>"$PM_ARTIFACTS/$name.err" &
+	TOOL_PID=$!
+	TOOL_PIDS[$name]=$TOOL_PID
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
-		grep -q '^Tracing' "$PM_ARTIFACTS/$name.err" && return 0
-		kill -0 "$READER_PID" 2>/dev/null || break
+		grep -q '^Tracing' "$PM_ARTIFACTS/$name.err" "$PM_ARTIFACTS/$name.out" && return 0
+		kill -0 "$TOOL_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	cat "$PM_ARTIFACTS/$name.err"
-	fail "reader $name did not start"
+	fail "$name did not start"
+}
+
+# start_reader NAME ARGS...: start_tool NAME persecmon-read ARGS; sets
+# READER_PID.
+start_reader() {
+	local name=$1
+	shift
+	start_tool "$name" persecmon-read "$@"
+	READER_PID=$TOOL_PID
 }
 
 # stop_reader NAME PID: SIGINT the reader, require exit 0, and print the

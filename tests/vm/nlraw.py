@@ -9,9 +9,18 @@ what they never would, to check the kernel's side of the contract:
   nlraw.py malformed      malformed requests fail with an errno (and an
                           extended-ACK message where the kernel has one);
                           afterwards a well-formed request still works
+  nlraw.py uprobe-cycles N
+                          N times: UPROBE_ENABLE of the dns group's three
+                          libc functions and of memleak's malloc and free
+                          (global set), then DISABLE of both; the probe
+                          view must show them attached, then gone
+
+Imported by tests for its helpers (header_enum, Genl, uprobe_target,
+libc_offset).
 """
 import errno
 import os
+import re
 import socket
 import struct
 import sys
@@ -35,20 +44,62 @@ A = {"GROUP": 9, "SESSION_ID": 10, "SESSION_TOKEN": 11, "FILTER_TGID": 12,
 
 def check_header_constants():
     """Fail loudly if this file and the ABI header disagree."""
+    for table, prefix in ((CMD, "PERSECMON_CMD_"), (A, "PERSECMON_A_")):
+        values = header_enum(prefix)
+        for name, value in table.items():
+            assert values[name] == value, (prefix + name, values[name])
+
+
+def header_enum(prefix, first="UNSPEC"):
+    """{NAME: value} of an enum of the ABI header, from its member
+    PREFIX+FIRST on: implicit values count up, "= N" sets them."""
     here = os.path.dirname(os.path.abspath(__file__))
     hdr = open(os.path.join(here, "../../include/uapi/linux/persecmon.h")).read()
-    for table, prefix, first in ((CMD, "PERSECMON_CMD_", "UNSPEC"),
-                                 (A, "PERSECMON_A_", "UNSPEC")):
-        start = hdr.index(prefix + first + ",")
-        names = []
-        for line in hdr[start:].splitlines():
-            line = line.strip()
-            if line.startswith("__" + prefix):
-                break
-            if line.startswith(prefix):
-                names.append(line.split(",")[0].split()[0][len(prefix):])
-        for name, value in table.items():
-            assert names.index(name) == value, (prefix + name, names.index(name))
+    m = re.search(r"^\s*" + prefix + first + r"\b", hdr, re.M)
+    if not m:
+        raise SystemExit("no %s%s in the header" % (prefix, first))
+    values, nxt = {}, 0
+    for line in hdr[m.start():].splitlines():
+        line = line.strip()
+        if line.startswith("__" + prefix) or line.startswith("}"):
+            return values
+        m = re.match(prefix + r"(\w+)\s*(?:=\s*(\w+))?\s*,", line)
+        if m:
+            nxt = int(m.group(2), 0) if m.group(2) else nxt
+            values[m.group(1)] = nxt
+            nxt += 1
+    raise SystemExit("no end of enum %s in the header" % prefix)
+
+
+LIBC = os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")
+UPROBE_ENTRY, UPROBE_RETURN = 1, 2
+
+
+def libc_offset(name):
+    """File offset of libc's @name: where the loader put it, minus its
+    mapping, plus the mapping's offset (no ELF parsing of our own)."""
+    import ctypes
+    addr = ctypes.cast(getattr(ctypes.CDLL("libc.so.6"), name), ctypes.c_void_p).value
+    for line in open("/proc/self/maps"):
+        f = line.split()
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        if lo <= addr < hi:
+            assert os.path.samefile(f[5], LIBC), line
+            return addr - lo + int(f[2], 16)
+    raise SystemExit("no mapping for %s" % name)
+
+
+def uprobe_target(path=LIBC, offset=0x1000, role=0,
+                  flags=UPROBE_ENTRY | UPROBE_RETURN, extra=b""):
+    """One PERSECMON_A_UPROBE nest; None leaves PATH or OFFSET out."""
+    up = header_enum("PERSECMON_A_UP_")
+    body = b""
+    if path is not None:
+        body += string(up["PATH"], path)
+    if offset is not None:
+        body += u64(up["OFFSET"], offset)
+    body += u32(up["ROLE"], role) + u32(up["FLAGS"], flags) + extra
+    return attr(header_enum("PERSECMON_A_")["UPROBE"] | 0x8000, body)
 
 
 def attr(atype, payload):
@@ -202,6 +253,43 @@ def malformed(g, fam):
     return bad
 
 
+def probes_of(group):
+    return [l for l in open("/sys/kernel/debug/persecmon/probes")
+            if l.startswith("group %s " % group)]
+
+
+def uprobe_cycles(g, fam, n):
+    """Register and unregister the same targets @n times, while the rest of
+    the system calls malloc and free (every process takes those probes)."""
+    cmd = header_enum("PERSECMON_CMD_")
+    roles = header_enum("PERSECMON_DNS_", "GETADDRINFO")
+    dns = [uprobe_target(offset=libc_offset(f.lower()), role=roles[f])
+           for f in ("GETADDRINFO", "GETHOSTBYNAME", "GETHOSTBYNAME2")]
+    alloc = header_enum("PERSECMON_ALLOC_", "MALLOC")
+    mem = [uprobe_target(offset=libc_offset("malloc"), role=alloc["MALLOC"]),
+           uprobe_target(offset=libc_offset("free"), role=alloc["FREE"],
+                         flags=UPROBE_ENTRY)]
+    bad = 0
+    for i in range(n):
+        for group, targets in (("dns", dns), ("memleak", mem)):
+            err, msg, _ = g.send_raw(fam, cmd["UPROBE_ENABLE"],
+                                     string(A["GROUP"], group) + b"".join(targets))
+            attached = [l for l in probes_of(group) if " attached 1 " in l]
+            if err or len(attached) != len(targets):
+                print("cycle %d: UPROBE_ENABLE %s -> %s (%s), %d of %d attached"
+                      % (i, group, errno.errorcode.get(err, err), msg,
+                         len(attached), len(targets)))
+                bad += 1
+        for group in ("dns", "memleak"):
+            err, msg, _ = g.send_raw(fam, CMD["DISABLE"], string(A["GROUP"], group))
+            if err or probes_of(group):
+                print("cycle %d: DISABLE %s -> %s (%s), left: %s"
+                      % (i, group, errno.errorcode.get(err, err), msg, probes_of(group)))
+                bad += 1
+    print("%d register/unregister cycles of %d + %d targets" % (n, len(dns), len(mem)))
+    return bad
+
+
 def main():
     check_header_constants()
     g = Genl()
@@ -211,6 +299,8 @@ def main():
         bad = expect_eperm(g, fam)
     elif mode == "malformed":
         bad = malformed(g, fam)
+    elif mode == "uprobe-cycles" and len(sys.argv) == 3:
+        bad = uprobe_cycles(g, fam, int(sys.argv[2]))
     else:
         raise SystemExit(__doc__)
     print("%d unexpected result(s)" % bad)

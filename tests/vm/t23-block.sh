@@ -108,28 +108,9 @@ hist_total() {
 		END { print n + 0 }' "$1"
 }
 
-# start_cmd NAME CMD...: run CMD in the background (stdout NAME.out,
-# stderr NAME.err) until it says "Tracing..." (on either), which it does
-# once it is counting. Remembers its pid in CMD_PIDS[NAME].
-declare -A CMD_PIDS
-start_cmd() {
-	local name=$1 i pid
-	shift
-	echo "+ $* &"
-	"$@" >"$PM_ARTIFACTS/$name.out" 2>"$PM_ARTIFACTS/$name.err" &
-	pid=$!
-	CMD_PIDS[$name]=$pid
-	for ((i = 0; i < 300 * PM_SLOW; i++)); do
-		grep -q '^Tracing' "$PM_ARTIFACTS/$name.err" "$PM_ARTIFACTS/$name.out" && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$PM_ARTIFACTS/$name.err"
-	fail "$name did not start"
-}
 # stop_cmd NAME: SIGINT it, require exit 0, show its output's head.
 stop_cmd() {
-	local rc=0 pid=${CMD_PIDS[$1]}
+	local rc=0 pid=${TOOL_PIDS[$1]}
 	kill -INT "$pid" 2>/dev/null || true
 	wait "$pid" || rc=$?
 	echo "--- $1:"
@@ -168,8 +149,8 @@ grep -q '^ready' "$bpf_out" || { cat "$bpf_out"; fail "bpftrace did not start"; 
 start_reader block -g block --json
 assert_grep '^group block probe block_rq_issue mechanism tracepoint attached 1 ' "$PM_DEBUGFS/probes"
 # Sessions of their own, on the same workload.
-start_cmd biosnoop-json persecmon biosnoop --json -Q
-start_cmd biosnoop-text persecmon biosnoop -Q --disk nullb0
+start_tool biosnoop-json persecmon biosnoop --json -Q
+start_tool biosnoop-text persecmon biosnoop -Q --disk nullb0
 run_workload
 stop_cmd biosnoop-json
 stop_cmd biosnoop-text
@@ -330,10 +311,10 @@ lat0=$(hist_total "$PM_DEBUGFS/biolatency" all)
 dlat0=$(hist_total "$PM_DEBUGFS/biolatency_disk" "dev=$MAJMIN")
 # They find the group enabled globally and leave it so; they open no
 # session, so no ring is written.
-start_cmd biolat-json persecmon biolatency -D --json
-start_cmd biolat-text persecmon biolatency -P -m
-start_cmd biotop-json persecmon biotop --json 1
-start_cmd biotop-text persecmon biotop -C 1
+start_tool biolat-json persecmon biolatency -D --json
+start_tool biolat-text persecmon biolatency -P -m
+start_tool biotop-json persecmon biotop --json 1
+start_tool biotop-text persecmon biotop -C 1
 run_workload
 # Let the last requests fall into one of biotop's printed intervals.
 sleep 2
@@ -403,10 +384,10 @@ assert_grep '^group block probe block_rq_issue mechanism tracepoint attached 0 '
 info "=== the aggregate commands attach the group themselves, and only while they run"
 # Intervals long enough for the probes check below to come first (an exec
 # takes seconds on the debug kernel).
-start_cmd biotop-own persecmon biotop --json $((2 * PM_SLOW)) 2
+start_tool biotop-own persecmon biotop --json $((2 * PM_SLOW)) 2
 assert_grep '^group block probe block_rq_issue mechanism tracepoint attached 1 ' "$PM_DEBUGFS/probes"
 rc=0
-wait "${CMD_PIDS[biotop-own]}" || rc=$?
+wait "${TOOL_PIDS[biotop-own]}" || rc=$?
 assert_eq 0 "$rc" "persecmon biotop --json $((2 * PM_SLOW)) 2 exit status"
 assert_eq 2 "$(wc -l <"$PM_ARTIFACTS/biotop-own.out")" "biotop JSON lines"
 assert_grep '^group block probe block_rq_issue mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"

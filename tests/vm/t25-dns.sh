@@ -166,23 +166,14 @@ print("ok: exactly the workload's lookups (function, host, ret, tid)")
 PY
 }
 
-# start_ghl OUT ERR ARGS...: persecmon gethostlatency ARGS in the
-# background (ghl_pid), output in $PM_ARTIFACTS/OUT and ERR, until it
-# says it is tracing.
+# start_ghl NAME ARGS...: persecmon gethostlatency ARGS in the background
+# (ghl_pid, output in NAME.out and NAME.err), until it says it is tracing.
 start_ghl() {
-	local out=$PM_ARTIFACTS/$1 err=$PM_ARTIFACTS/$2 i
-	shift 2
-	echo "+ persecmon gethostlatency $* &"
-	persecmon gethostlatency "$@" >"$out" 2>"$err" &
-	ghl_pid=$!
+	local name=$1
+	shift
+	start_tool "$name" persecmon gethostlatency "$@"
+	ghl_pid=$TOOL_PID
 	BG_PIDS+=("$ghl_pid")
-	for ((i = 0; i < 300 * PM_SLOW; i++)); do
-		grep -q '^Tracing' "$err" && return 0
-		kill -0 "$ghl_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$err"
-	fail "gethostlatency $* did not start"
 }
 
 probes_of_dns() {
@@ -202,7 +193,7 @@ assert_exists "$PM_DEBUGFS/dnsstat"
 info "=== two sessions: persecmon-read -g dns, then gethostlatency (sends the targets)"
 start_reader dnsread -g dns --json
 BG_PIDS+=("$READER_PID")
-start_ghl ghl.out ghl.err --json -s
+start_ghl ghl --json -s
 assert_cmd cat "$PM_DEBUGFS/probes"
 for f in getaddrinfo gethostbyname gethostbyname2; do
 	assert_grep "^group dns probe libc\\.so\\.6:$f mechanism uprobe attached 1 error 0 " "$PM_DEBUGFS/probes"
@@ -261,17 +252,17 @@ assert len(me) == 1 and me[0]["failed"] == man_failed, (me, man_failed)
 print("ok: -s summary of %d hosts, %d processes matches the lookups; workload: %s" % (len(hosts), len(procs), me[0]))
 PY
 info "=== gethostlatency -s -q (text): only the summary tables"
-start_ghl ghl-s.txt ghl-s.err -s -q
+start_ghl ghl-s -s -q
 assert_cmd "$PY" "$workload" 3 2 1 2 /tmp/pm-dns-manifest-s.json
 sleep 1
 kill -INT "$ghl_pid"
 wait "$ghl_pid" || fail "gethostlatency -s -q exited $?"
-cat "$PM_ARTIFACTS/ghl-s.txt"
-assert_grep '^COUNT +FAILED +P50ms +P99ms +MAXms +HOST$' "$PM_ARTIFACTS/ghl-s.txt"
-assert_grep '^COUNT +FAILED +P50ms +P99ms +MAXms +PID +COMM$' "$PM_ARTIFACTS/ghl-s.txt"
-assert_grep '^3 +0 +[0-9.]+ +[0-9.]+ +[0-9.]+ +pm-gai\.test$' "$PM_ARTIFACTS/ghl-s.txt"
-assert_grep '^2 +2 +[0-9.]+ +[0-9.]+ +[0-9.]+ +pm-missing\.test$' "$PM_ARTIFACTS/ghl-s.txt"
-grep -E '^TIME ' "$PM_ARTIFACTS/ghl-s.txt" && fail "-q printed the per-lookup header"
+cat "$PM_ARTIFACTS/ghl-s.out"
+assert_grep '^COUNT +FAILED +P50ms +P99ms +MAXms +HOST$' "$PM_ARTIFACTS/ghl-s.out"
+assert_grep '^COUNT +FAILED +P50ms +P99ms +MAXms +PID +COMM$' "$PM_ARTIFACTS/ghl-s.out"
+assert_grep '^3 +0 +[0-9.]+ +[0-9.]+ +[0-9.]+ +pm-gai\.test$' "$PM_ARTIFACTS/ghl-s.out"
+assert_grep '^2 +2 +[0-9.]+ +[0-9.]+ +[0-9.]+ +pm-missing\.test$' "$PM_ARTIFACTS/ghl-s.out"
+grep -E '^TIME ' "$PM_ARTIFACTS/ghl-s.out" && fail "-q printed the per-lookup header"
 assert_fails persecmon gethostlatency -q
 
 info "=== the targets stay while the other session holds the group"
@@ -304,47 +295,17 @@ assert_cmd "$PY" - "$(dirname "$0")" <<'PY'
 import errno, os, re, sys
 sys.path.insert(0, sys.argv[1])
 import nlraw
-from nlraw import attr, string, u32, u64
+from nlraw import attr, string, u32, u64, header_enum, libc_offset
 
-hdr = open(os.path.join(sys.argv[1], "../../include/uapi/linux/persecmon.h")).read()
-def enum_index(prefix, first):
-    names, start = [], hdr.index(prefix + first + ",")
-    for line in hdr[start:].splitlines():
-        line = line.strip()
-        if line.startswith("__" + prefix):
-            return {n: i for i, n in enumerate(names)}
-        if line.startswith(prefix):
-            names.append(line.split(",")[0].split()[0][len(prefix):])
-CMD = enum_index("PERSECMON_CMD_", "UNSPEC")
-A = enum_index("PERSECMON_A_", "UNSPEC")
-UP = enum_index("PERSECMON_A_UP_", "UNSPEC")
-ENTRY, RETURN = 1, 2
-libc = os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")
+CMD = header_enum("PERSECMON_CMD_")
+A = header_enum("PERSECMON_A_")
+UP = header_enum("PERSECMON_A_UP_")
+ENTRY, RETURN = nlraw.UPROBE_ENTRY, nlraw.UPROBE_RETURN
+libc = nlraw.LIBC
 size = os.path.getsize(libc)
-
-def func_offset(name):
-    # Where the loader put it, minus its mapping, plus the mapping's offset.
-    import ctypes
-    addr = ctypes.cast(getattr(ctypes.CDLL("libc.so.6"), name), ctypes.c_void_p).value
-    for line in open("/proc/self/maps"):
-        f = line.split()
-        lo, hi = (int(x, 16) for x in f[0].split("-"))
-        if lo <= addr < hi:
-            assert os.path.samefile(f[5], libc), line
-            return addr - lo + int(f[2], 16)
-    raise SystemExit("no mapping for %s" % name)
-
-gai_off = func_offset("getaddrinfo")
+gai_off = libc_offset("getaddrinfo")
 print("getaddrinfo at file offset 0x%x" % gai_off)
-
-def target(path=libc, offset=0x1000, role=0, flags=ENTRY | RETURN, extra=b""):
-    body = b""
-    if path is not None:
-        body += string(UP["PATH"], path)
-    if offset is not None:
-        body += u64(UP["OFFSET"], offset)
-    body += u32(UP["ROLE"], role) + u32(UP["FLAGS"], flags) + extra
-    return attr(A["UPROBE"] | 0x8000, body)
+target = nlraw.uprobe_target
 
 g = nlraw.Genl()
 fam = g.family("persecmon")
