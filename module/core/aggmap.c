@@ -108,6 +108,7 @@
 #endif
 
 #include "aggmap.h"
+#include "hashmix.h"
 
 /* Slot states; READY is (hash << 2) | PM_AGGMAP_READY. */
 #define PM_AGGMAP_EMPTY		0UL
@@ -152,20 +153,9 @@ static inline u32 pm_aggmap_state_hash(unsigned long state)
 	return (u32)(state >> 2);
 }
 
-/* 64-bit multiply-xorshift mix of the key words, folded to 32 bits. */
 static u32 pm_aggmap_hash(const struct pm_aggmap *map, const u64 *key)
 {
-	u64 h = map->seed;
-	unsigned int i;
-
-	for (i = 0; i < map->key_words; i++) {
-		h ^= key[i];
-		h *= 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
-	}
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 32;
-	return (u32)h;
+	return pm_hash_words(map->seed, key, map->key_words);
 }
 
 static bool pm_aggmap_key_equal(const struct pm_aggmap *map, const u64 *a,

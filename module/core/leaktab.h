@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Outstanding-allocation table: which blocks are allocated and not freed
+ * yet (address -> size, time, stack), with their stacks deduplicated into
+ * a stack table, updated lock-free and without allocating from any
+ * context (the uprobe handlers of the memleak group; tracepoints in
+ * hardirq context could use it too). Both tables have a fixed capacity,
+ * allocated at init: a block or stack that finds no slot is counted, never
+ * fatal. leaktab.c explains the algorithm and its memory ordering.
+ *
+ * Use:
+ *
+ *	init:	err = pm_leaktab_init(&lt, 1 << 16, 1 << 12);
+ *	attach (no writer running):	pm_leaktab_clear(&lt);
+ *	allocation returned @addr:
+ *		stack = pm_leaktab_stack(&lt, tgid, frames, nr);
+ *		pm_leaktab_insert(&lt, tgid, addr, size, stack, now_ns);
+ *	free(@addr):	pm_leaktab_remove(&lt, tgid, addr);
+ *	report (process context):	pm_leaktab_report(&lt, fn, arg);
+ *	exit:	pm_leaktab_destroy(&lt);
+ *
+ * Keys are (tgid, address): two processes may have a block at the same
+ * address. A stack belongs to one tgid for the same reason.
+ *
+ * This file and leaktab.c also build in userspace through
+ * tests/unit/kshim/ (tests/unit/leaktab.mk).
+ */
+#ifndef PERSECMON_CORE_LEAKTAB_H
+#define PERSECMON_CORE_LEAKTAB_H
+
+#ifdef __KERNEL__
+#include <linux/atomic.h>
+#include <linux/types.h>
+#else
+#include "kshim-agg.h"
+#endif
+
+/* Frames kept per stack: PERSECMON_USTACK_MAX. */
+#define PM_LEAKTAB_FRAMES	32
+/* Slots probed from a key's home slot. */
+#define PM_LEAKTAB_PROBE	32
+#define PM_LEAKTAB_CAPACITY_MAX	(1U << 22)
+
+struct pm_leak_block;
+struct pm_leak_stack;
+
+struct pm_leaktab {
+	struct pm_leak_block *blocks;
+	struct pm_leak_stack *stacks;
+	unsigned int block_mask;
+	unsigned int stack_mask;
+	u64 seed;		/* of the hash: a process cannot aim at slots */
+	/* what could not be kept, and blocks allocated over a live one */
+	atomic64_t blocks_full;
+	atomic64_t stacks_full;
+	atomic64_t replaced;
+};
+
+/* What a report gives per stack, largest outstanding bytes first. */
+struct pm_leak_row {
+	u32 stack;		/* the id pm_leaktab_stack() gave; 0: none */
+	u32 tgid;
+	u64 bytes;
+	u64 allocations;
+	u64 oldest_ns;		/* time of the oldest outstanding block */
+	unsigned int nr_frames;
+	const u64 *frames;
+};
+
+/* Capacities: powers of two, at least PM_LEAKTAB_PROBE. */
+int pm_leaktab_init(struct pm_leaktab *lt, unsigned int blocks,
+		    unsigned int stacks);
+void pm_leaktab_destroy(struct pm_leaktab *lt);
+/* Empties both tables and the counters. No writer may run. */
+void pm_leaktab_clear(struct pm_leaktab *lt);
+
+/*
+ * The id of @tgid's stack @frames (@nr <= PM_LEAKTAB_FRAMES), added if
+ * new; 0 if the stack table has no slot for it (counted in stacks_full).
+ */
+u32 pm_leaktab_stack(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
+		     unsigned int nr);
+
+/*
+ * Records a block. A live block at the same (tgid, addr) lost its free
+ * (not traced, or its record missed): it is replaced and counted. Returns
+ * false if no slot was free (counted in blocks_full).
+ */
+bool pm_leaktab_insert(struct pm_leaktab *lt, u32 tgid, u64 addr, u64 size,
+		       u32 stack, u64 time_ns);
+
+/*
+ * Forgets every block, while writers may run (stacks stay until the next
+ * clear: a writer may be about to use an id).
+ */
+void pm_leaktab_forget_blocks(struct pm_leaktab *lt);
+
+/* Forgets a block; false if it was not outstanding. */
+bool pm_leaktab_remove(struct pm_leaktab *lt, u32 tgid, u64 addr);
+
+/*
+ * Calls @fn for every stack with outstanding blocks, largest bytes first
+ * (blocks without a stack: one row per tgid with stack 0), until it
+ * returns non-zero, which is returned. Process context: allocates.
+ * Blocks that come and go meanwhile may or may not be counted.
+ */
+int pm_leaktab_report(struct pm_leaktab *lt,
+		      int (*fn)(void *arg, const struct pm_leak_row *row),
+		      void *arg);
+
+#endif /* PERSECMON_CORE_LEAKTAB_H */

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * module/core/leaktab.c built unchanged in userspace through
+ * tests/unit/kshim: insert, remove and replace with exact counts, a full
+ * probe window, stack deduplication per process, the report's sums and
+ * order, forgetting blocks, a randomized run against a naive model, and
+ * threads inserting and removing at once (also under ThreadSanitizer)
+ * whose leftovers the report must give exactly.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "leaktab.h"
+
+#define MAX_ROWS	4096
+
+struct report {
+	size_t n;
+	struct pm_leak_row rows[MAX_ROWS];
+	u64 frames[MAX_ROWS][PM_LEAKTAB_FRAMES];
+};
+
+static int collect(void *arg, const struct pm_leak_row *row)
+{
+	struct report *r = arg;
+
+	assert_true(r->n < MAX_ROWS);
+	r->rows[r->n] = *row;
+	if (row->nr_frames)
+		memcpy(r->frames[r->n], row->frames,
+		       row->nr_frames * sizeof(u64));
+	r->rows[r->n].frames = r->frames[r->n];
+	r->n++;
+	return 0;
+}
+
+static struct report *report(struct pm_leaktab *lt)
+{
+	struct report *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	assert_int_equal(pm_leaktab_report(lt, collect, r), 0);
+	return r;
+}
+
+static const struct pm_leak_row *row_of(const struct report *r, u32 stack)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->rows[i].stack == stack)
+			return &r->rows[i];
+	return NULL;
+}
+
+static void insert_remove(void **state)
+{
+	u64 f1[3] = { 0x401000, 0x402000, 0x403000 }, f2[2] = { 0x501000, 1 };
+	struct pm_leaktab lt;
+	const struct pm_leak_row *row;
+	struct report *r;
+	u32 s1, s2, s3;
+
+	(void)state;
+	assert_int_equal(pm_leaktab_init(&lt, 1024, 64), 0);
+	s1 = pm_leaktab_stack(&lt, 10, f1, 3);
+	s2 = pm_leaktab_stack(&lt, 10, f2, 2);
+	assert_true(s1 && s2 && s1 != s2);
+	/* Same frames: the same id; another process: another id. */
+	assert_int_equal(pm_leaktab_stack(&lt, 10, f1, 3), s1);
+	s3 = pm_leaktab_stack(&lt, 11, f1, 3);
+	assert_true(s3 && s3 != s1);
+	/* A prefix is another stack. */
+	assert_int_not_equal(pm_leaktab_stack(&lt, 10, f1, 2), s1);
+
+	assert_true(pm_leaktab_insert(&lt, 10, 0x1000, 100, s1, 50));
+	assert_true(pm_leaktab_insert(&lt, 10, 0x2000, 200, s1, 40));
+	assert_true(pm_leaktab_insert(&lt, 10, 0x3000, 1000, s2, 60));
+	/* Same address, another process: another block. */
+	assert_true(pm_leaktab_insert(&lt, 11, 0x1000, 7, s3, 70));
+	assert_false(pm_leaktab_remove(&lt, 10, 0x4000));
+	assert_false(pm_leaktab_remove(&lt, 12, 0x1000));
+
+	r = report(&lt);
+	assert_int_equal(r->n, 3);
+	/* Largest first. */
+	assert_int_equal(r->rows[0].stack, s2);
+	assert_int_equal(r->rows[0].bytes, 1000);
+	assert_int_equal(r->rows[1].stack, s1);
+	assert_int_equal(r->rows[1].bytes, 300);
+	assert_int_equal(r->rows[1].allocations, 2);
+	assert_int_equal(r->rows[1].oldest_ns, 40);
+	assert_int_equal(r->rows[1].tgid, 10);
+	assert_int_equal(r->rows[1].nr_frames, 3);
+	assert_memory_equal(r->rows[1].frames, f1, sizeof(f1));
+	assert_int_equal(r->rows[2].stack, s3);
+	assert_int_equal(r->rows[2].tgid, 11);
+	free(r);
+
+	assert_true(pm_leaktab_remove(&lt, 10, 0x1000));
+	assert_false(pm_leaktab_remove(&lt, 10, 0x1000));
+	/* An allocation over a live block: its free was lost. */
+	assert_true(pm_leaktab_insert(&lt, 10, 0x2000, 20, s2, 80));
+	assert_int_equal(atomic64_read(&lt.replaced), 1);
+	r = report(&lt);
+	assert_int_equal(r->n, 2);
+	assert_null(row_of(r, s1));
+	row = row_of(r, s2);
+	assert_non_null(row);
+	assert_int_equal(row->bytes, 1020);
+	assert_int_equal(row->allocations, 2);
+	free(r);
+
+	/* Blocks without a stack gather in stack 0. */
+	assert_true(pm_leaktab_insert(&lt, 12, 0x9000, 5, 0, 90));
+	r = report(&lt);
+	row = row_of(r, 0);
+	assert_non_null(row);
+	assert_int_equal(row->bytes, 5);
+	assert_int_equal(row->nr_frames, 0);
+	free(r);
+
+	pm_leaktab_forget_blocks(&lt);
+	r = report(&lt);
+	assert_int_equal(r->n, 0);
+	free(r);
+	/* Stacks survive forget_blocks(), not clear(). */
+	assert_int_equal(pm_leaktab_stack(&lt, 10, f1, 3), s1);
+	pm_leaktab_clear(&lt);
+	assert_int_equal(atomic64_read(&lt.replaced), 0);
+	pm_leaktab_destroy(&lt);
+}
+
+static void full(void **state)
+{
+	struct pm_leaktab lt;
+	u64 frame[1];
+	u32 i, ok = 0;
+
+	(void)state;
+	assert_int_equal(pm_leaktab_init(&lt, 100, 64), -EINVAL);
+	assert_int_equal(pm_leaktab_init(&lt, 16, 64), -EINVAL);
+	/* One probe window's worth of slots: the 33rd block finds none. */
+	assert_int_equal(pm_leaktab_init(&lt, PM_LEAKTAB_PROBE,
+					 PM_LEAKTAB_PROBE), 0);
+	for (i = 0; i < PM_LEAKTAB_PROBE + 5; i++)
+		ok += pm_leaktab_insert(&lt, 1, 0x1000 + 16 * i, 1, 0, i);
+	assert_int_equal(ok, PM_LEAKTAB_PROBE);
+	assert_int_equal(atomic64_read(&lt.blocks_full), 5);
+	/* A freed slot is usable again. */
+	assert_true(pm_leaktab_remove(&lt, 1, 0x1000));
+	assert_true(pm_leaktab_insert(&lt, 1, 0x100000, 1, 0, 0));
+	for (i = 0; i < PM_LEAKTAB_PROBE + 3; i++) {
+		frame[0] = i + 1;
+		ok = pm_leaktab_stack(&lt, 1, frame, 1);
+		assert_true(i < PM_LEAKTAB_PROBE ? ok != 0 : ok == 0);
+	}
+	assert_int_equal(atomic64_read(&lt.stacks_full), 3);
+	pm_leaktab_destroy(&lt);
+}
+
+/* Random operations against a naive model of (tgid, addr) -> block. */
+#define MODEL_KEYS	512
+
+struct model_block {
+	bool live;
+	u32 stack;
+	u64 size;
+};
+
+static void randomized(void **state)
+{
+	static struct model_block model[4][MODEL_KEYS];
+	/* Indexed by stack id: 1 to the table's 64. */
+	u64 want_bytes[65] = { 0 }, want_count[65] = { 0 };
+	u32 stacks[4][4];
+	struct pm_leaktab lt;
+	struct report *r;
+	unsigned int seed = 1;
+	size_t i, t, k, nrows = 0;
+
+	(void)state;
+	assert_int_equal(pm_leaktab_init(&lt, 1 << 14, 64), 0);
+	for (t = 0; t < 4; t++)
+		for (k = 0; k < 4; k++) {
+			u64 frames[2] = { 0x400000 + t, 0x500000 + k };
+
+			stacks[t][k] = pm_leaktab_stack(&lt, 100 + t, frames, 2);
+			assert_true(stacks[t][k] != 0);
+		}
+	for (i = 0; i < 40000; i++) {
+		struct model_block *m;
+		u64 addr;
+
+		t = rand_r(&seed) % 4;
+		k = rand_r(&seed) % MODEL_KEYS;
+		m = &model[t][k];
+		addr = 0x10000 + 32 * k;
+		if (rand_r(&seed) % 2) {
+			m->stack = stacks[t][rand_r(&seed) % 4];
+			m->size = 1 + rand_r(&seed) % 4096;
+			assert_true(pm_leaktab_insert(&lt, 100 + t, addr,
+						      m->size, m->stack, i));
+			m->live = true;
+		} else {
+			assert_int_equal(pm_leaktab_remove(&lt, 100 + t, addr),
+					 m->live);
+			m->live = false;
+		}
+	}
+	for (t = 0; t < 4; t++)
+		for (k = 0; k < MODEL_KEYS; k++)
+			if (model[t][k].live) {
+				want_bytes[model[t][k].stack] += model[t][k].size;
+				want_count[model[t][k].stack]++;
+			}
+	r = report(&lt);
+	for (i = 0; i <= 64; i++)
+		nrows += want_count[i] != 0;
+	assert_int_equal(r->n, nrows);
+	for (i = 0; i < r->n; i++) {
+		assert_int_equal(r->rows[i].bytes, want_bytes[r->rows[i].stack]);
+		assert_int_equal(r->rows[i].allocations,
+				 want_count[r->rows[i].stack]);
+		if (i)
+			assert_true(r->rows[i - 1].bytes >= r->rows[i].bytes);
+	}
+	assert_int_equal(atomic64_read(&lt.blocks_full), 0);
+	free(r);
+	pm_leaktab_destroy(&lt);
+}
+
+/*
+ * Threads share the table, each as its own process: they allocate and
+ * free blocks in rounds, and each keeps LEFT blocks of its last round.
+ */
+#define MT_THREADS	4
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MT_ROUNDS	2000
+#else
+#define MT_ROUNDS	20000
+#endif
+#define MT_BLOCKS	16
+#define MT_LEFT		5
+
+struct mt_arg {
+	struct pm_leaktab *lt;
+	u32 tgid;
+	u32 stack;
+	bool ok;
+};
+
+static void *mt_worker(void *p)
+{
+	struct mt_arg *a = p;
+	u64 frames[2] = { 0x1000, a->tgid };
+	unsigned int round, b;
+
+	a->ok = true;
+	a->stack = pm_leaktab_stack(a->lt, a->tgid, frames, 2);
+	for (round = 0; round < MT_ROUNDS; round++) {
+		for (b = 0; b < MT_BLOCKS; b++)
+			a->ok &= pm_leaktab_insert(a->lt, a->tgid, 0x7000 + b * 64,
+						   b + 1, a->stack, round);
+		for (b = 0; b < MT_BLOCKS; b++)
+			if (round < MT_ROUNDS - 1 || b >= MT_LEFT)
+				a->ok &= pm_leaktab_remove(a->lt, a->tgid,
+							   0x7000 + b * 64);
+		/* Someone else's stack, concurrently with its owner. */
+		frames[1] = a->tgid % MT_THREADS + 1;
+		a->ok &= pm_leaktab_stack(a->lt, frames[1], frames, 2) != 0;
+		frames[1] = a->tgid;
+	}
+	return NULL;
+}
+
+static void concurrent(void **state)
+{
+	struct mt_arg args[MT_THREADS];
+	pthread_t th[MT_THREADS];
+	struct pm_leaktab lt;
+	struct report *r;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(pm_leaktab_init(&lt, 1 << 10, 64), 0);
+	for (i = 0; i < MT_THREADS; i++) {
+		args[i] = (struct mt_arg){ .lt = &lt, .tgid = i + 1 };
+		assert_int_equal(pthread_create(&th[i], NULL, mt_worker,
+						&args[i]), 0);
+	}
+	for (i = 0; i < MT_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_true(args[i].ok);
+	}
+	r = report(&lt);
+	/* Each kept blocks 1..LEFT bytes: LEFT*(LEFT+1)/2. */
+	assert_int_equal(r->n, MT_THREADS);
+	for (i = 0; i < r->n; i++) {
+		assert_int_equal(r->rows[i].allocations, MT_LEFT);
+		assert_int_equal(r->rows[i].bytes, MT_LEFT * (MT_LEFT + 1) / 2);
+		assert_int_equal(r->rows[i].oldest_ns, MT_ROUNDS - 1);
+		assert_int_equal(r->rows[i].frames[1], r->rows[i].tgid);
+	}
+	assert_int_equal(atomic64_read(&lt.replaced), 0);
+	free(r);
+	pm_leaktab_destroy(&lt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(insert_remove),
+		cmocka_unit_test(full),
+		cmocka_unit_test(randomized),
+		cmocka_unit_test(concurrent),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
