@@ -186,6 +186,8 @@ int pm_agg_table_show(struct seq_file *m, struct pm_agg_table *table)
 	struct pm_agg_show_ctx ctx = { .m = m, .table = table };
 	const char *c;
 
+	if (table->show)
+		return table->show(m);
 	if (pm_agg_is_hist(table)) {
 		seq_printf(m, "# %s: log2 histogram of %s per key\n",
 			   table->name, table->columns + 5);

@@ -81,6 +81,8 @@ struct pm_agg_table {
 	const char *columns;
 	int (*rows)(pm_agg_emit_fn emit, void *ctx);
 	void (*reset)(void);
+	/* optional: the debugfs file's text, when rows are not for humans */
+	int (*show)(struct seq_file *m);
 	/* private to agg.c */
 	struct list_head node;
 };
@@ -94,7 +96,10 @@ int pm_agg_tables_for_each(const char *name,
 			   void *arg);
 /* 0, or -ENOENT if no table is called @name. */
 int pm_agg_table_reset(const char *name);
-/* "key v1 v2 ..." lines, or bcc-style star histograms for log2 tables. */
+/*
+ * "key v1 v2 ..." lines, bcc-style star histograms for log2 tables, or
+ * the table's own show().
+ */
 int pm_agg_table_show(struct seq_file *m, struct pm_agg_table *table);
 
 /*

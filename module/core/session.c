@@ -202,6 +202,24 @@ static bool pm_filter_pass(const struct pm_session *s,
 	return true;
 }
 
+static bool pm_session_wants(const struct pm_session *s,
+			     const struct pm_emit *em)
+{
+	return s && (READ_ONCE(s->groups) & BIT_ULL(em->group)) &&
+	       pm_filter_pass(s, em);
+}
+
+bool pm_emit_wanted(const struct pm_emit *em)
+{
+	unsigned int slot;
+
+	for (slot = em->slot; slot < max_sessions; slot++)
+		if (pm_session_wants(rcu_dereference_sched(pm_slots[slot]),
+				     em))
+			return true;
+	return false;
+}
+
 struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 					 u32 size)
 {
@@ -212,8 +230,7 @@ struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 	while (em->slot < max_sessions) {
 		s = rcu_dereference_sched(pm_slots[em->slot]);
 		em->slot++;
-		if (!s || !(READ_ONCE(s->groups) & BIT_ULL(em->group)) ||
-		    !pm_filter_pass(s, em))
+		if (!pm_session_wants(s, em))
 			continue;
 		ring = &per_cpu_ptr(s->cpus, em->cpu)->ring;
 		rec = pm_ring_reserve(ring, type, size);

@@ -93,6 +93,13 @@ static __always_inline bool pm_emit_begin(struct pm_emit *em,
 
 struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 					 u32 size);
+/*
+ * Between pm_emit_begin() and the first pm_emit_reserve(): whether any
+ * session wants this event (group enabled, filters pass), whatever room
+ * its buffers have. For state kept beside the records (e.g. the memleak
+ * group's outstanding blocks).
+ */
+bool pm_emit_wanted(const struct pm_emit *em);
 void pm_emit_commit(struct pm_emit *em, struct persecmon_record *rec);
 void pm_emit_end(struct pm_emit *em);
 

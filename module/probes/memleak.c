@@ -31,6 +31,16 @@
  * binaries) ends the walk early or, when rbp holds data that happens to
  * pass the checks, adds bogus frames; docs/memleak.md says more.
  *
+ * Outstanding blocks: while a session wants a process's allocations (or
+ * the group is in the global set: every process), its blocks are also
+ * kept in the kernel (core/leaktab.h: address -> size, time, stack id,
+ * stacks deduplicated), so that what is outstanding can be read at any
+ * time without a reader having followed the stream: the aggregate table
+ * "memleak" (AGG_DUMP rows, and a bcc-style debugfs text). Its capacity is
+ * fixed at load (memleak_blocks, memleak_stacks); what does not fit is
+ * counted in "memleakstat". Stacks are kept until the group is attached
+ * again.
+ *
  * Sampling: memleak_sample=N (writable module parameter) keeps only
  * allocations and frees whose address hashes to 0 modulo N, so that both
  * ends of a block make the same decision.
@@ -40,15 +50,19 @@
 #include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/timekeeping.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
 #include "core/agg.h"
 #include "core/groups.h"
+#include "core/leaktab.h"
 #include "core/session.h"
 #include "core/uprobe.h"
 #include "probes/memleak.h"
@@ -57,6 +71,16 @@ static unsigned int memleak_sample = 1;
 module_param(memleak_sample, uint, 0644);
 MODULE_PARM_DESC(memleak_sample,
 		 "memleak group: record 1 in N user allocations and frees, chosen by address (1 = all)");
+
+static unsigned int memleak_blocks = 1U << 16;
+module_param(memleak_blocks, uint, 0444);
+MODULE_PARM_DESC(memleak_blocks,
+		 "memleak group: outstanding user allocations kept in the kernel (power of two)");
+
+static unsigned int memleak_stacks = 1U << 12;
+module_param(memleak_stacks, uint, 0444);
+MODULE_PARM_DESC(memleak_stacks,
+		 "memleak group: distinct user stacks kept in the kernel (power of two)");
 
 #define PM_ML_INFLIGHT_BITS	10
 #define PM_ML_INFLIGHT		(1U << PM_ML_INFLIGHT_BITS)
@@ -89,9 +113,33 @@ enum {
 	PM_ML_STAT_SAMPLED_OUT,
 	PM_ML_STAT_NR,
 };
+/* memleakstat's columns after the counters: from the leak table. */
+#define PM_ML_STAT_COLUMNS	(PM_ML_STAT_NR + 3)
 
 static struct pm_ml_call *pm_ml_calls;
 static struct pm_agg_counters pm_ml_stat;
+static struct pm_leaktab pm_ml_leaks;
+/* Keeps reports (reads) and clears (attach) of pm_ml_leaks apart. */
+static DEFINE_MUTEX(pm_ml_leaks_lock);
+
+/* Whether allocations are paired at all: some session or the global set. */
+static bool pm_ml_tracking(void)
+{
+	u64 on = READ_ONCE(pm_session_groups) | pm_groups_global();
+
+	return on & BIT_ULL(PERSECMON_GROUP_MEMLEAK);
+}
+
+/*
+ * Between pm_emit_begin() (@em_ok: it returned true) and the first
+ * reserve: whether this process's blocks are kept in the leak table.
+ */
+static bool pm_ml_keep(const struct pm_emit *em, bool em_ok)
+{
+	if (pm_groups_global() & BIT_ULL(PERSECMON_GROUP_MEMLEAK))
+		return true;
+	return em_ok && pm_emit_wanted(em);
+}
 
 static bool pm_ml_sampled(u64 addr)
 {
@@ -169,15 +217,19 @@ static unsigned int pm_ml_user_stack(struct pt_regs *regs, u64 *frames,
 	return n;
 }
 
-static void pm_ml_emit_free(u64 addr, u8 func)
+static void pm_ml_record_free(u64 addr, u8 func)
 {
 	struct persecmon_free_event *ev;
 	struct persecmon_record *rec;
 	struct pm_emit em;
+	bool em_ok;
 
 	if (!pm_ml_sampled(addr))
 		return;
-	if (!pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK))
+	em_ok = pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK);
+	if (pm_ml_keep(&em, em_ok))
+		pm_leaktab_remove(&pm_ml_leaks, task_tgid_nr(current), addr);
+	if (!em_ok)
 		return;
 	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_FREE, sizeof(*ev)))) {
 		ev = container_of(rec, struct persecmon_free_event, hdr);
@@ -188,20 +240,27 @@ static void pm_ml_emit_free(u64 addr, u8 func)
 	pm_emit_end(&em);
 }
 
-static void pm_ml_emit_alloc(struct pm_ml_call *c, struct pt_regs *regs,
-			     u64 addr, u64 size, u8 func)
+static void pm_ml_record_alloc(struct pm_ml_call *c, struct pt_regs *regs,
+			       u64 addr, u64 size, u8 func)
 {
+	u32 tgid = task_tgid_nr(current), stack;
 	struct persecmon_alloc_event *ev;
 	struct persecmon_record *rec;
 	struct pm_emit em;
 	unsigned int nr;
-	bool cut;
+	bool cut, em_ok;
 
 	if (!pm_ml_sampled(addr))
 		return;
 	/* May take page faults' slow path: before preemption goes off. */
 	nr = pm_ml_user_stack(regs, c->frames, &cut);
-	if (!pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK))
+	em_ok = pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK);
+	if (pm_ml_keep(&em, em_ok)) {
+		stack = pm_leaktab_stack(&pm_ml_leaks, tgid, c->frames, nr);
+		pm_leaktab_insert(&pm_ml_leaks, tgid, addr, size, stack,
+				  ktime_get_mono_fast_ns());
+	}
+	if (!em_ok)
 		return;
 	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_ALLOC,
 				      sizeof(*ev) + nr * sizeof(u64)))) {
@@ -224,8 +283,8 @@ static void pm_ml_free_entry(const struct pm_uprobe_target *t,
 	u64 addr = regs_get_kernel_argument(regs, 0);
 
 	pm_agg_add(&pm_ml_stat, PERSECMON_ALLOC_FREE, 1);
-	if (addr)
-		pm_ml_emit_free(addr, PERSECMON_ALLOC_FREE);
+	if (addr && pm_ml_tracking())
+		pm_ml_record_free(addr, PERSECMON_ALLOC_FREE);
 }
 
 static void pm_ml_alloc_entry(const struct pm_uprobe_target *t,
@@ -261,9 +320,8 @@ static void pm_ml_alloc_entry(const struct pm_uprobe_target *t,
 	}
 	pm_agg_add(&pm_ml_stat, t->role, 1);
 
-	/* Pair only while some session wants the records. */
-	if (likely(!(READ_ONCE(pm_session_groups) &
-		     BIT_ULL(PERSECMON_GROUP_MEMLEAK))))
+	/* Pair only while some session or the global set wants them. */
+	if (likely(!pm_ml_tracking()))
 		return;
 	c = pm_ml_find(pid, task_start);
 	if (!c) {
@@ -320,10 +378,10 @@ static void pm_ml_alloc_return(const struct pm_uprobe_target *t,
 	}
 	if (p.func == PERSECMON_ALLOC_REALLOC && p.arg &&
 	    (addr || p.size == 0))
-		pm_ml_emit_free(p.arg, PERSECMON_ALLOC_REALLOC);
+		pm_ml_record_free(p.arg, PERSECMON_ALLOC_REALLOC);
 	if (addr) {
 		pm_agg_add(&pm_ml_stat, PM_ML_STAT_ALLOC_BYTES, p.size);
-		pm_ml_emit_alloc(c, regs, addr, p.size, p.func);
+		pm_ml_record_alloc(c, regs, addr, p.size, p.func);
 	} else if (p.size) {
 		pm_agg_add(&pm_ml_stat, PM_ML_STAT_FAILED, 1);
 	}
@@ -356,8 +414,11 @@ static struct pm_uprobe_group pm_ml_uprobes = {
 
 static int pm_ml_attach(void)
 {
-	/* No handler runs while detached: the table is ours to reset. */
+	/* No handler runs while detached: the tables are ours to reset. */
 	memset(pm_ml_calls, 0, PM_ML_INFLIGHT * sizeof(*pm_ml_calls));
+	mutex_lock(&pm_ml_leaks_lock);
+	pm_leaktab_clear(&pm_ml_leaks);
+	mutex_unlock(&pm_ml_leaks_lock);
 	pm_uprobe_group_attach(&pm_ml_uprobes);
 	return 0;
 }
@@ -375,9 +436,12 @@ static const struct pm_group pm_ml_group = {
 
 static int pm_ml_stat_rows(pm_agg_emit_fn emit, void *ctx)
 {
-	u64 values[PM_ML_STAT_NR];
+	u64 values[PM_ML_STAT_COLUMNS];
 
 	pm_agg_counters_sum(&pm_ml_stat, values);
+	values[PM_ML_STAT_NR] = atomic64_read(&pm_ml_leaks.blocks_full);
+	values[PM_ML_STAT_NR + 1] = atomic64_read(&pm_ml_leaks.stacks_full);
+	values[PM_ML_STAT_NR + 2] = atomic64_read(&pm_ml_leaks.replaced);
 	return emit(ctx, "all", values, ARRAY_SIZE(values));
 }
 
@@ -387,10 +451,96 @@ static void pm_ml_stat_reset(void)
 }
 
 static struct pm_agg_table pm_ml_stat_table = {
-	.name = "memleak",
-	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out",
+	.name = "memleakstat",
+	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out,blocks_full,stacks_full,replaced",
 	.rows = pm_ml_stat_rows,
 	.reset = pm_ml_stat_reset,
+};
+
+/*
+ * The table "memleak": one row per stack with outstanding blocks, largest
+ * first. AGG_DUMP rows carry the frames as values (docs/abi.md); the
+ * debugfs file reads like bcc memleak's report.
+ */
+#define PM_ML_LEAK_VALUES	(4 + PM_LEAKTAB_FRAMES)
+
+static int pm_ml_leak_read(int (*fn)(void *arg, const struct pm_leak_row *row),
+			   void *arg)
+{
+	int ret;
+
+	mutex_lock(&pm_ml_leaks_lock);
+	ret = pm_leaktab_report(&pm_ml_leaks, fn, arg);
+	mutex_unlock(&pm_ml_leaks_lock);
+	return ret;
+}
+
+struct pm_ml_leak_emit {
+	pm_agg_emit_fn emit;
+	void *ctx;
+};
+
+static int pm_ml_leak_row(void *arg, const struct pm_leak_row *row)
+{
+	struct pm_ml_leak_emit *le = arg;
+	u64 values[PM_ML_LEAK_VALUES] = {
+		row->bytes, row->allocations, row->oldest_ns, row->nr_frames,
+	};
+	char key[PM_AGG_KEY_MAX];
+
+	memcpy(&values[4], row->frames, row->nr_frames * sizeof(u64));
+	snprintf(key, sizeof(key), "tgid=%u stack=%u", row->tgid, row->stack);
+	return le->emit(le->ctx, key, values, ARRAY_SIZE(values));
+}
+
+static int pm_ml_leak_rows(pm_agg_emit_fn emit, void *ctx)
+{
+	struct pm_ml_leak_emit le = { .emit = emit, .ctx = ctx };
+
+	return pm_ml_leak_read(pm_ml_leak_row, &le);
+}
+
+static int pm_ml_leak_show_row(void *arg, const struct pm_leak_row *row)
+{
+	u64 now = ktime_get_mono_fast_ns();
+	struct seq_file *m = arg;
+	unsigned int i;
+
+	seq_printf(m, "%llu bytes in %llu allocations from ", row->bytes,
+		   row->allocations);
+	if (row->stack)
+		seq_printf(m, "stack %u of tgid %u", row->stack, row->tgid);
+	else
+		seq_puts(m, "no stack (stack table full)");
+	seq_printf(m, ", oldest %llu ms ago\n",
+		   now > row->oldest_ns ? (now - row->oldest_ns) / NSEC_PER_MSEC
+					: 0);
+	for (i = 0; i < row->nr_frames; i++)
+		seq_printf(m, "\t0x%016llx\n", row->frames[i]);
+	return 0;
+}
+
+static int pm_ml_leak_show(struct seq_file *m)
+{
+	seq_puts(m, "# outstanding user allocations by stack, largest first (persecmon memleak -p PID symbolizes)\n");
+	seq_printf(m, "# blocks_full %lld stacks_full %lld replaced %lld\n",
+		   (s64)atomic64_read(&pm_ml_leaks.blocks_full),
+		   (s64)atomic64_read(&pm_ml_leaks.stacks_full),
+		   (s64)atomic64_read(&pm_ml_leaks.replaced));
+	return pm_ml_leak_read(pm_ml_leak_show_row, m);
+}
+
+static void pm_ml_leak_reset(void)
+{
+	pm_leaktab_forget_blocks(&pm_ml_leaks);
+}
+
+static struct pm_agg_table pm_ml_leak_table = {
+	.name = "memleak",
+	.columns = "bytes,allocations,oldest_ns,frames,f0,f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,f13,f14,f15,f16,f17,f18,f19,f20,f21,f22,f23,f24,f25,f26,f27,f28,f29,f30,f31",
+	.rows = pm_ml_leak_rows,
+	.reset = pm_ml_leak_reset,
+	.show = pm_ml_leak_show,
 };
 
 int pm_memleak_init(void)
@@ -398,18 +548,30 @@ int pm_memleak_init(void)
 	int ret;
 
 	BUILD_BUG_ON(ARRAY_SIZE(pm_ml_roles) != PERSECMON_ALLOC_FUNC_MAX + 1);
+	BUILD_BUG_ON(PM_LEAKTAB_FRAMES != PERSECMON_USTACK_MAX);
+	ret = pm_leaktab_init(&pm_ml_leaks, memleak_blocks, memleak_stacks);
+	if (ret) {
+		pr_err("memleak_blocks and memleak_stacks must be powers of two from %u to %u\n",
+		       PM_LEAKTAB_PROBE, PM_LEAKTAB_CAPACITY_MAX);
+		return ret;
+	}
 	pm_ml_calls = vzalloc(PM_ML_INFLIGHT * sizeof(*pm_ml_calls));
-	if (!pm_ml_calls)
-		return -ENOMEM;
+	if (!pm_ml_calls) {
+		ret = -ENOMEM;
+		goto err_leaks;
+	}
 	ret = pm_agg_counters_alloc(&pm_ml_stat, PM_ML_STAT_NR);
 	if (ret)
 		goto err_calls;
 	ret = pm_agg_table_register(&pm_ml_stat_table);
 	if (ret)
 		goto err_stat;
+	ret = pm_agg_table_register(&pm_ml_leak_table);
+	if (ret)
+		goto err_stat_table;
 	ret = pm_uprobe_group_register(&pm_ml_uprobes);
 	if (ret)
-		goto err_table;
+		goto err_leak_table;
 	ret = pm_group_register(PERSECMON_GROUP_MEMLEAK, &pm_ml_group);
 	if (ret)
 		goto err_uprobes;
@@ -417,13 +579,17 @@ int pm_memleak_init(void)
 
 err_uprobes:
 	pm_uprobe_group_unregister(&pm_ml_uprobes);
-err_table:
+err_leak_table:
+	pm_agg_table_unregister(&pm_ml_leak_table);
+err_stat_table:
 	pm_agg_table_unregister(&pm_ml_stat_table);
 err_stat:
 	pm_agg_counters_free(&pm_ml_stat);
 err_calls:
 	vfree(pm_ml_calls);
 	pm_ml_calls = NULL;
+err_leaks:
+	pm_leaktab_destroy(&pm_ml_leaks);
 	return ret;
 }
 
@@ -431,8 +597,10 @@ void pm_memleak_exit(void)
 {
 	pm_group_unregister(PERSECMON_GROUP_MEMLEAK);
 	pm_uprobe_group_unregister(&pm_ml_uprobes);
+	pm_agg_table_unregister(&pm_ml_leak_table);
 	pm_agg_table_unregister(&pm_ml_stat_table);
 	pm_agg_counters_free(&pm_ml_stat);
 	vfree(pm_ml_calls);
 	pm_ml_calls = NULL;
+	pm_leaktab_destroy(&pm_ml_leaks);
 }

@@ -9,11 +9,16 @@ what they never would, to check the kernel's side of the contract:
   nlraw.py malformed      malformed requests fail with an errno (and an
                           extended-ACK message where the kernel has one);
                           afterwards a well-formed request still works
-  nlraw.py uprobe-cycles N
+  nlraw.py agg-dump NAME   the rows of aggregate table NAME (AGG_DUMP) as
+                          JSON lines {"key": ..., "values": [...]}, after
+                          one line {"columns": [...]}
+  nlraw.py uprobe-cycles N [LIBC]
                           N times: UPROBE_ENABLE of the dns group's three
                           libc functions and of memleak's malloc and free
                           (global set), then DISABLE of both; the probe
-                          view must show them attached, then gone
+                          view must show them attached, then gone. LIBC:
+                          a copy of our libc to probe instead (the same
+                          offsets; only its users take the breakpoints)
 
 Imported by tests for its helpers (header_enum, Genl, uprobe_target,
 libc_offset).
@@ -253,21 +258,57 @@ def malformed(g, fam):
     return bad
 
 
+def nested(msg, off, end):
+    """(type, payload) of the attributes in msg[off:end]."""
+    while off + 4 <= end:
+        ln, typ = struct.unpack_from("=HH", msg, off)
+        if ln < 4:
+            break
+        yield typ & 0x3fff, msg[off + 4:off + ln]
+        off += (ln + 3) & ~3
+
+
+def agg_dump(g, fam, name):
+    """Prints the table's columns and rows; every reply message of a large
+    table repeats AGG_NAME and AGG_COLUMNS."""
+    import json
+    cmd, ar = header_enum("PERSECMON_CMD_"), header_enum("PERSECMON_A_AR_")
+    a = header_enum("PERSECMON_A_")
+    err, msg, data = g.send_raw(fam, cmd["AGG_DUMP"], string(a["AGG_NAME"], name))
+    if err:
+        print("AGG_DUMP %s: %s (%s)" % (name, errno.errorcode.get(err, err), msg))
+        return 1
+    columns = None
+    for m in data:
+        for typ, payload in nested(m, 20, len(m)):
+            if typ == a["AGG_COLUMNS"] and columns is None:
+                columns = payload.rstrip(b"\0").decode().split(",")
+                print(json.dumps({"columns": columns}))
+            if typ != a["AGG_ROW"]:
+                continue
+            row = dict(nested(payload, 0, len(payload)))
+            values = row[ar["VALUES"]]
+            print(json.dumps({
+                "key": row[ar["KEY"]].rstrip(b"\0").decode(),
+                "values": list(struct.unpack("=%dQ" % (len(values) // 8), values))}))
+    return 0
+
+
 def probes_of(group):
     return [l for l in open("/sys/kernel/debug/persecmon/probes")
             if l.startswith("group %s " % group)]
 
 
-def uprobe_cycles(g, fam, n):
-    """Register and unregister the same targets @n times, while the rest of
-    the system calls malloc and free (every process takes those probes)."""
+def uprobe_cycles(g, fam, n, path=LIBC):
+    """Register and unregister the same targets @n times, while their
+    users call them."""
     cmd = header_enum("PERSECMON_CMD_")
     roles = header_enum("PERSECMON_DNS_", "GETADDRINFO")
-    dns = [uprobe_target(offset=libc_offset(f.lower()), role=roles[f])
+    dns = [uprobe_target(path, libc_offset(f.lower()), roles[f])
            for f in ("GETADDRINFO", "GETHOSTBYNAME", "GETHOSTBYNAME2")]
     alloc = header_enum("PERSECMON_ALLOC_", "MALLOC")
-    mem = [uprobe_target(offset=libc_offset("malloc"), role=alloc["MALLOC"]),
-           uprobe_target(offset=libc_offset("free"), role=alloc["FREE"],
+    mem = [uprobe_target(path, libc_offset("malloc"), alloc["MALLOC"]),
+           uprobe_target(path, libc_offset("free"), alloc["FREE"],
                          flags=UPROBE_ENTRY)]
     bad = 0
     for i in range(n):
@@ -299,8 +340,10 @@ def main():
         bad = expect_eperm(g, fam)
     elif mode == "malformed":
         bad = malformed(g, fam)
-    elif mode == "uprobe-cycles" and len(sys.argv) == 3:
-        bad = uprobe_cycles(g, fam, int(sys.argv[2]))
+    elif mode == "agg-dump" and len(sys.argv) == 3:
+        sys.exit(agg_dump(g, fam, sys.argv[2]))
+    elif mode == "uprobe-cycles" and len(sys.argv) in (3, 4):
+        bad = uprobe_cycles(g, fam, int(sys.argv[2]), *sys.argv[3:])
     else:
         raise SystemExit(__doc__)
     print("%d unexpected result(s)" % bad)

@@ -183,8 +183,9 @@ print(f"ok ({which}): {k * s} bytes in {k} allocations from leak_here <- main, {
 PY
 }
 
-info "=== the group is registered; its table exists"
+info "=== the group is registered; its tables exist"
 assert_exists "$PM_DEBUGFS/memleak"
+assert_exists "$PM_DEBUGFS/memleakstat"
 assert_eq 1 "$(cat "$PM_SYSFS/parameters/memleak_sample")" "memleak_sample default"
 
 info "=== persecmon memleak -p PID --json"
@@ -192,33 +193,76 @@ info "=== persecmon memleak -p PID --json"
 wl=$!
 wait_file pid
 read -r pid <"$dir/pid"
-echo "+ persecmon memleak -p $pid --json -T 20 1 &"
-persecmon memleak -p "$pid" --json -T 20 1 >"$PM_ARTIFACTS/memleak-p.json" 2>"$PM_ARTIFACTS/memleak-p.err" &
-ml=$!
-for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	grep -q '^Tracing' "$PM_ARTIFACTS/memleak-p.err" && break
-	kill -0 "$ml" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q '^Tracing' "$PM_ARTIFACTS/memleak-p.err" || { cat "$PM_ARTIFACTS/memleak-p.err"; fail "memleak -p did not start"; }
+start_tool memleak-p persecmon memleak -p "$pid" --json -T 20 1
+ml=$TOOL_PID
 assert_grep '^group memleak probe .*malloc mechanism uprobe attached 1 ' "$PM_DEBUGFS/probes"
 touch "$dir/go"
 wait_file "done"
 sleep $((2 + PM_SLOW))
 grep '^group memleak' "$PM_DEBUGFS/probes"
+# What the kernel keeps outstanding, while the session wants it.
+cat "$PM_DEBUGFS/memleak" >"$PM_ARTIFACTS/kernel-leaks.txt"
+python3 "$(dirname "$0")/nlraw.py" agg-dump memleak >"$PM_ARTIFACTS/kernel-leaks.json" ||
+	fail "AGG_DUMP memleak failed"
 kill -INT "$ml"
 wait "$ml" || { cat "$PM_ARTIFACTS/memleak-p.err"; fail "persecmon memleak -p exited $?"; }
 cat "$PM_ARTIFACTS/memleak-p.err"
 touch "$dir/exit"
 wait "$wl" || fail "the workload failed"
 grep -q 'events lost' "$PM_ARTIFACTS/memleak-p.err" && fail "events were lost"
-assert_cmd cat "$PM_DEBUGFS/memleak"
-check_report "$PM_ARTIFACTS/memleak-p.json" "-p" || fail "memleak -p report"
-assert_cmd cat "$PM_DEBUGFS/memleak"
-# malloc calls counted, none untracked or mismatched.
-read -r mallocs untracked mismatched <<<"$(awk '$1 == "all" { print $2, $13, $14 }' "$PM_DEBUGFS/memleak")"
+check_report "$PM_ARTIFACTS/memleak-p.out" "-p" || fail "memleak -p report"
+
+info "=== the kernel's own table: the same stacks, bytes and counts"
+head -n 12 "$PM_ARTIFACTS/kernel-leaks.txt"
+python3 - "$PM_ARTIFACTS/memleak-p.out" "$PM_ARTIFACTS/kernel-leaks.txt" \
+	"$PM_ARTIFACTS/kernel-leaks.json" "$pid" "$K" "$S" <<'PY' || fail "the kernel's leak table differs from the report"
+import json, re, sys
+report, text, dump = sys.argv[1:4]
+pid, k, s = (int(x) for x in sys.argv[4:7])
+last = [json.loads(l) for l in open(report)][-1]
+tool = {(st["bytes"], st["allocations"], tuple(int(a, 16) for a in st["addrs"]))
+        for st in last["stacks"] if st["tgid"] == pid}
+lines = [json.loads(l) for l in open(dump)]
+cols = lines[0]["columns"]
+assert cols[:4] == ["bytes", "allocations", "oldest_ns", "frames"], cols
+dumped = set()
+for row in lines[1:]:
+    m = re.fullmatch(r"tgid=(\d+) stack=(\d+)", row["key"])
+    assert m, row
+    v = row["values"]
+    if int(m.group(1)) == pid:
+        dumped.add((v[0], v[1], tuple(v[4:4 + v[3]])))
+rows, cur = [], None
+for line in open(text):
+    m = re.match(r"(\d+) bytes in (\d+) allocations from ", line)
+    if m:
+        m2 = re.search(r"from stack \d+ of tgid (\d+), oldest \d+ ms ago$", line)
+        cur = None
+        if m2 and int(m2.group(1)) == pid:
+            cur = (int(m.group(1)), int(m.group(2)), [])
+            rows.append(cur)
+    elif line.startswith("\t0x") and cur is not None:
+        cur[2].append(int(line.strip(), 16))
+shown = {(b, n, tuple(f)) for b, n, f in rows}
+print("kernel: %d stacks of pid %d (debugfs %d); the tool's top %d" % (len(dumped), pid, len(shown), len(tool)))
+assert dumped == shown, (dumped ^ shown)
+assert tool <= dumped, ("in the report, not in the kernel", tool - dumped)
+if len(dumped) <= 20:
+    assert tool == dumped, ("in the kernel, not in the report", dumped - tool)
+leak = [st for st in last["stacks"] if st["stack"][0].startswith("leak_here+")]
+assert len(leak) == 1, leak
+key = (k * s, k, tuple(int(a, 16) for a in leak[0]["addrs"]))
+assert key in dumped, key
+print("ok: %d bytes in %d allocations from leak_here's stack, kernel and report agree" % (k * s, k))
+PY
+# The stack view: malloc calls counted, none untracked or mismatched,
+# nothing lost by the kernel's table.
+assert_cmd cat "$PM_DEBUGFS/memleakstat"
+read -r mallocs untracked mismatched blocks_full stacks_full <<<"$(awk '$1 == "all" { print $2, $13, $14, $16, $17 }' "$PM_DEBUGFS/memleakstat")"
 [ "$mallocs" -ge $((K + 2 * F)) ] || fail "malloc count $mallocs < $((K + 2 * F))"
 assert_eq 0 "$mismatched" "mismatched returns"
+assert_eq 0 "$blocks_full" "blocks the kernel table had no room for"
+assert_eq 0 "$stacks_full" "stacks the kernel table had no room for"
 info "untracked calls: $untracked"
 # Detached with the session: no uprobe left.
 assert_grep '^group kmemleak ' "$PM_DEBUGFS/probes"
