@@ -43,6 +43,7 @@ enum persecmon_record_type {
 	PERSECMON_EV_EXEC	= 20,	/* group proc */
 	PERSECMON_EV_FORK	= 21,	/* group proc */
 	PERSECMON_EV_EXIT	= 22,	/* group proc */
+	PERSECMON_EV_EXEC_FAIL	= 23,	/* group proc: failed exec (ABI 1.4) */
 	PERSECMON_EV_OPEN	= 24,	/* group files */
 	PERSECMON_EV_VFS	= 28,	/* group vfs */
 	PERSECMON_EV_BLOCK	= 32,	/* group block: one completed request */
@@ -198,6 +199,41 @@ struct persecmon_exit_event {
 	__u8 comm[PERSECMON_COMM_LEN];
 };
 #define PERSECMON_EXIT_GROUP_DEAD	(1U << 0) /* last thread of its process */
+
+/*
+ * PERSECMON_EV_EXEC_FAIL (ABI 1.4): an execve(2) or execveat(2) that
+ * returned an error; hdr is the caller, whose image did not change. The
+ * filename is the string the caller passed (@filename_len bytes in
+ * filename[]). When it could not be read, @filename_len is 0 and both
+ * PERSECMON_EXEC_FAIL_NO_FILENAME and PERSECMON_RF_TRUNCATED are set; a
+ * filename longer than the kernel keeps is cut (PERSECMON_RF_TRUNCATED).
+ */
+struct persecmon_exec_fail_event {
+	struct persecmon_record hdr;
+	__s32 ret;		/* -errno */
+	__u32 ppid;		/* tgid of the real parent */
+	__s32 dfd;		/* execveat's dirfd; AT_FDCWD (-100) for execve */
+	__u32 at_flags;		/* execveat's flags (AT_*); 0 for execve */
+	__u8 comm[PERSECMON_COMM_LEN];
+	__u16 syscall;		/* enum persecmon_exec_syscall */
+	__u16 flags;		/* PERSECMON_EXEC_FAIL_* */
+	__u16 filename_len;
+	__u16 reserved;
+	__u8 filename[];
+};
+
+enum persecmon_exec_syscall {
+	PERSECMON_EXEC_EXECVE	= 0,
+	PERSECMON_EXEC_EXECVEAT	= 1,
+};
+
+/* A 32-bit caller: the ia32 form of the syscall (x32 is not probed). */
+#define PERSECMON_EXEC_FAIL_COMPAT	(1U << 0)
+/*
+ * The filename could not be read: a bad pointer, a page not resident, or
+ * a failure after the caller's address space was already replaced.
+ */
+#define PERSECMON_EXEC_FAIL_NO_FILENAME	(1U << 1)
 
 /*
  * PERSECMON_EV_OPEN (open, openat, openat2, creat): the path as the caller
