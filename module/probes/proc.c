@@ -13,12 +13,25 @@
  * image is read with copy_from_user_nofault(). Its pages were just written
  * by exec itself, so in practice the read succeeds; when it does not, the
  * record carries no arguments and is flagged PERSECMON_RF_TRUNCATED.
+ *
+ * Failed execs (PERSECMON_EV_EXEC_FAIL) never reach sched_process_exec.
+ * They are seen by kretprobes on the syscall entry points, the one place
+ * both the caller's filename pointer and the result are at hand on 6.1
+ * and 6.12 alike: do_execveat_common(), which holds the kernel's getname()
+ * copy, exists in both kernels only as a .isra clone that cannot be named,
+ * and bprm_execve() neither has the same prototype in both nor sees the
+ * failures of the open (6.12 opens the file before it). docs/module.md
+ * has the rest of the argument.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/binfmts.h>
+#include <linux/bits.h>
+#include <linux/compat.h>
 #include <linux/errno.h>
+#include <linux/fcntl.h>
 #include <linux/kernel.h>
+#include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/mm_types.h>
 #include <linux/percpu.h>
@@ -29,6 +42,7 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <asm/syscall.h>
 #include <trace/events/sched.h>
 
 #include "core/groups.h"
@@ -45,9 +59,99 @@
 struct pm_proc_exec_scratch {
 	char filename[PM_PROC_FILENAME_MAX];
 	char args[PM_PROC_ARGS_MAX];
+	/*
+	 * The failed exec's filename, read by the kretprobe return handler
+	 * (task context, preemption off, never nested with the tracepoint
+	 * probe on one CPU). One byte more than kept, to tell "exactly the
+	 * limit" from "cut".
+	 */
+	char fail_filename[PM_PROC_FILENAME_MAX + 1];
 };
 
 static struct pm_proc_exec_scratch __percpu *pm_proc_scratch;
+
+/* Counted while a session has the group (the entry handler's test). */
+struct pm_proc_fail_counts {
+	u64 exec_fail;
+	u64 no_filename;
+	u64 truncated;
+};
+
+static struct pm_proc_fail_counts __percpu *pm_proc_fail_counts;
+
+/*
+ * What the exec kretprobes' entry handler hands to the return handler
+ * (ri->data, preallocated with the instances: no lock, no allocation).
+ */
+struct pm_proc_exec_call {
+	const char __user *filename;
+	/* Only compared: a failure past the point of no return replaced it. */
+	const struct mm_struct *mm;
+	s32 dfd;
+	u32 at_flags;
+	u16 syscall;
+	u16 flags;
+};
+
+/*
+ * Exec syscalls in flight at once per kretprobe, over all tasks. An exec
+ * that blocks (a slow file system, de_thread() waiting for the other
+ * threads) holds its instance; when none is free the exec is not seen and
+ * the kretprobe's nmissed counts it (status, debugfs "probes").
+ */
+#define PM_PROC_EXEC_MAXACTIVE		256
+#define PM_PROC_EXEC_COMPAT_MAXACTIVE	32
+
+static int pm_proc_execve_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs);
+static int pm_proc_execveat_entry(struct kretprobe_instance *ri,
+				  struct pt_regs *regs);
+static int pm_proc_exec_return(struct kretprobe_instance *ri,
+			       struct pt_regs *regs);
+
+/*
+ * The x86-64 syscall entry points; the ia32 ones exist only with
+ * IA32_EMULATION and are optional. x32 (__x64_compat_sys_*) is not
+ * covered: disabled at boot on Debian, absent from the debug kernel.
+ */
+struct pm_proc_exec_rp {
+	const char *symbol;
+	kretprobe_handler_t entry;
+	int maxactive;
+	bool optional;
+	struct kretprobe rp;
+	struct pm_probe probe;
+};
+
+enum {
+	PM_PROC_RP_EXECVE,
+	PM_PROC_RP_EXECVEAT,
+	PM_PROC_RP_IA32_EXECVE,
+	PM_PROC_RP_IA32_EXECVEAT,
+	PM_PROC_NR_RPS
+};
+
+static struct pm_proc_exec_rp pm_proc_rps[PM_PROC_NR_RPS] = {
+	[PM_PROC_RP_EXECVE] = {
+		.symbol = "__x64_sys_execve", .entry = pm_proc_execve_entry,
+		.maxactive = PM_PROC_EXEC_MAXACTIVE,
+	},
+	[PM_PROC_RP_EXECVEAT] = {
+		.symbol = "__x64_sys_execveat",
+		.entry = pm_proc_execveat_entry,
+		.maxactive = PM_PROC_EXEC_MAXACTIVE,
+	},
+	[PM_PROC_RP_IA32_EXECVE] = {
+		.symbol = "__ia32_compat_sys_execve",
+		.entry = pm_proc_execve_entry,
+		.maxactive = PM_PROC_EXEC_COMPAT_MAXACTIVE, .optional = true,
+	},
+	[PM_PROC_RP_IA32_EXECVEAT] = {
+		.symbol = "__ia32_compat_sys_execveat",
+		.entry = pm_proc_execveat_entry,
+		.maxactive = PM_PROC_EXEC_COMPAT_MAXACTIVE, .optional = true,
+	},
+};
 
 static void pm_proc_exec_probe(void *data, struct task_struct *p,
 			       pid_t old_pid, struct linux_binprm *bprm);
@@ -152,6 +256,137 @@ static void pm_proc_exec_probe(void *data, struct task_struct *p,
 	pm_emit_end(&em);
 }
 
+/* The probe whose kretprobe @ri belongs to, for its hit count. */
+static struct pm_proc_exec_rp *pm_proc_rp_of(struct kretprobe_instance *ri)
+{
+	return container_of(get_kretprobe(ri), struct pm_proc_exec_rp, rp);
+}
+
+static int pm_proc_exec_entry(struct kretprobe_instance *ri, u16 syscall)
+{
+	struct pm_proc_exec_call *call = (struct pm_proc_exec_call *)ri->data;
+	unsigned long args[6];
+
+	pm_probe_hit(&pm_proc_rp_of(ri)->probe);
+	/*
+	 * No session has the group (it is on only globally): nothing to
+	 * emit, so the instance goes straight back to the pool and the
+	 * return is not probed. This one load is what every exec pays then.
+	 */
+	if (!(READ_ONCE(pm_session_groups) & BIT_ULL(PERSECMON_GROUP_PROC)))
+		return 1;
+	/*
+	 * The syscall's own arguments, from the user registers: the entry
+	 * points' prototypes (a pt_regs pointer) say nothing about them, and
+	 * syscall_get_arguments() knows the ia32 layout.
+	 */
+	syscall_get_arguments(current, task_pt_regs(current), args);
+	call->mm = current->mm;
+	call->syscall = syscall;
+	call->flags = in_compat_syscall() ? PERSECMON_EXEC_FAIL_COMPAT : 0;
+	if (syscall == PERSECMON_EXEC_EXECVEAT) {
+		call->dfd = (s32)args[0];
+		call->filename = (const char __user *)args[1];
+		call->at_flags = (u32)args[4];
+	} else {
+		call->dfd = AT_FDCWD;
+		call->filename = (const char __user *)args[0];
+		call->at_flags = 0;
+	}
+	return 0;
+}
+
+static int pm_proc_execve_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	return pm_proc_exec_entry(ri, PERSECMON_EXEC_EXECVE);
+}
+
+static int pm_proc_execveat_entry(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	return pm_proc_exec_entry(ri, PERSECMON_EXEC_EXECVEAT);
+}
+
+/*
+ * Copies the failed exec's filename into @buf; -1 if it cannot be read.
+ * Read at return, not entry, so successful execs pay nothing for it: a
+ * failure before the point of no return leaves the caller's memory as it
+ * was, and getname() has just faulted the string's page in, so a read
+ * with page faults disabled almost always succeeds. After the point of no
+ * return the address space is the new image's and the pointer means
+ * nothing there.
+ */
+static long pm_proc_read_fail_filename(const struct pm_proc_exec_call *call,
+				       char *buf)
+{
+	long len;
+
+	if (current->mm != call->mm)
+		return -1;
+	/* strncpy_from_user_nofault() is not exported; this is what it does. */
+	pagefault_disable();
+	len = strncpy_from_user(buf, call->filename, PM_PROC_FILENAME_MAX + 1);
+	pagefault_enable();
+	return len < 0 ? -1 : len;
+}
+
+static int pm_proc_exec_return(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	struct pm_proc_exec_call *call = (struct pm_proc_exec_call *)ri->data;
+	struct persecmon_exec_fail_event *ev;
+	struct pm_proc_fail_counts *counts;
+	struct persecmon_record *rec;
+	long ret = regs_return_value(regs);
+	bool truncated = false;
+	u16 flags = call->flags;
+	struct pm_emit em;
+	char *filename;
+	long len;
+	u32 ppid;
+
+	if (ret >= 0)
+		return 0;
+	counts = this_cpu_ptr(pm_proc_fail_counts);
+	counts->exec_fail++;
+	filename = this_cpu_ptr(pm_proc_scratch)->fail_filename;
+	len = pm_proc_read_fail_filename(call, filename);
+	if (len < 0) {
+		counts->no_filename++;
+		flags |= PERSECMON_EXEC_FAIL_NO_FILENAME;
+		truncated = true;
+		len = 0;
+	} else if (len > PM_PROC_FILENAME_MAX) {
+		counts->truncated++;
+		truncated = true;
+		len = PM_PROC_FILENAME_MAX;
+	}
+	ppid = pm_proc_ppid(current);
+
+	if (!pm_emit_begin(&em, PERSECMON_GROUP_PROC))
+		return 0;
+	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_EXEC_FAIL,
+				      sizeof(*ev) + len))) {
+		ev = container_of(rec, struct persecmon_exec_fail_event, hdr);
+		if (truncated)
+			rec->flags |= PERSECMON_RF_TRUNCATED;
+		ev->ret = ret;
+		ev->ppid = ppid;
+		ev->dfd = call->dfd;
+		ev->at_flags = call->at_flags;
+		/* No task_lock() in probe context: current's own comm. */
+		strscpy_pad(ev->comm, current->comm, sizeof(ev->comm));
+		ev->syscall = call->syscall;
+		ev->flags = flags;
+		ev->filename_len = len;
+		memcpy(ev->filename, filename, len);
+		pm_emit_commit(&em, rec);
+	}
+	pm_emit_end(&em);
+	return 0;
+}
+
 static void pm_proc_fork_probe(void *data, struct task_struct *parent,
 			       struct task_struct *child)
 {
@@ -203,26 +438,87 @@ static void pm_proc_exit_probe(void *data, struct task_struct *p)
 	pm_emit_end(&em);
 }
 
+static void pm_proc_rps_detach(unsigned int n)
+{
+	struct kretprobe *rps[PM_PROC_NR_RPS];
+	unsigned int i, nr = 0;
+
+	for (i = 0; i < n; i++)
+		if (pm_proc_rps[i].probe.attached)
+			rps[nr++] = &pm_proc_rps[i].rp;
+	/* One grace period for all: in-flight instances are disarmed. */
+	if (nr)
+		unregister_kretprobes(rps, nr);
+	for (i = 0; i < n; i++)
+		if (pm_proc_rps[i].probe.attached)
+			pm_probe_set_state(&pm_proc_rps[i].probe, false, 0);
+}
+
+static int pm_proc_rps_attach(void)
+{
+	struct pm_proc_exec_rp *p;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < PM_PROC_NR_RPS; i++) {
+		p = &pm_proc_rps[i];
+		/* A kretprobe is reusable only with addr and flags reset. */
+		memset(&p->rp, 0, sizeof(p->rp));
+		p->rp.kp.symbol_name = p->symbol;
+		p->rp.entry_handler = p->entry;
+		p->rp.handler = pm_proc_exec_return;
+		p->rp.data_size = sizeof(struct pm_proc_exec_call);
+		p->rp.maxactive = p->maxactive;
+		ret = register_kretprobe(&p->rp);
+		pm_probe_set_state(&p->probe, !ret, ret);
+		/* A kernel without IA32_EMULATION has no ia32 entry points. */
+		if (ret == -ENOENT && p->optional)
+			continue;
+		if (ret) {
+			pr_err("proc: kretprobe on %s: error %d\n", p->symbol,
+			       ret);
+			pm_proc_rps_detach(i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 static int pm_proc_attach(void)
 {
-	return pm_tps_attach(pm_proc_tps, PM_PROC_NR_TPS);
+	int ret;
+
+	ret = pm_tps_attach(pm_proc_tps, PM_PROC_NR_TPS);
+	if (ret)
+		return ret;
+	ret = pm_proc_rps_attach();
+	if (ret)
+		pm_tps_detach(pm_proc_tps, PM_PROC_NR_TPS);
+	return ret;
 }
 
 static void pm_proc_detach(void)
 {
+	pm_proc_rps_detach(PM_PROC_NR_RPS);
 	pm_tps_detach(pm_proc_tps, PM_PROC_NR_TPS);
 }
 
 static void pm_proc_show(struct seq_file *m)
 {
 	const struct pm_tp *tps = pm_proc_tps;
+	const struct pm_proc_fail_counts *c;
 	unsigned int cpu;
 
-	for_each_possible_cpu(cpu)
-		seq_printf(m, "proc cpu %u exec %llu fork %llu exit %llu\n", cpu,
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(pm_proc_fail_counts, cpu);
+		seq_printf(m,
+			   "proc cpu %u exec %llu fork %llu exit %llu exec_fail %llu no_filename %llu truncated %llu\n",
+			   cpu,
 			   pm_probe_hits_cpu(&tps[PM_PROC_TP_EXEC].probe, cpu),
 			   pm_probe_hits_cpu(&tps[PM_PROC_TP_FORK].probe, cpu),
-			   pm_probe_hits_cpu(&tps[PM_PROC_TP_EXIT].probe, cpu));
+			   pm_probe_hits_cpu(&tps[PM_PROC_TP_EXIT].probe, cpu),
+			   c->exec_fail, c->no_filename, c->truncated);
+	}
 }
 
 static const struct pm_group pm_proc_group = {
@@ -234,6 +530,8 @@ static const struct pm_group pm_proc_group = {
 
 int pm_proc_init(void)
 {
+	struct pm_probe *p;
+	unsigned int i;
 	int ret;
 
 	check_trace_callback_type_sched_process_exec(pm_proc_exec_probe);
@@ -243,26 +541,45 @@ int pm_proc_init(void)
 	ret = pm_tps_init("proc", pm_proc_tps, PM_PROC_NR_TPS);
 	if (ret)
 		return ret;
+	for (i = 0; i < PM_PROC_NR_RPS; i++) {
+		p = &pm_proc_rps[i].probe;
+		p->group = "proc";
+		p->name = pm_proc_rps[i].symbol;
+		p->mechanism = "kretprobe";
+		p->rp = &pm_proc_rps[i].rp;
+		ret = pm_probe_register(p);
+		if (ret)
+			goto err_probes;
+	}
 	pm_proc_scratch = alloc_percpu(struct pm_proc_exec_scratch);
-	if (!pm_proc_scratch) {
+	pm_proc_fail_counts = alloc_percpu(struct pm_proc_fail_counts);
+	if (!pm_proc_scratch || !pm_proc_fail_counts) {
 		ret = -ENOMEM;
-		goto err_scratch;
+		goto err_alloc;
 	}
 	ret = pm_group_register(PERSECMON_GROUP_PROC, &pm_proc_group);
 	if (ret)
-		goto err_register;
+		goto err_alloc;
 	return 0;
 
-err_register:
+err_alloc:
+	free_percpu(pm_proc_fail_counts);
 	free_percpu(pm_proc_scratch);
-err_scratch:
+err_probes:
+	while (i--)
+		pm_probe_unregister(&pm_proc_rps[i].probe);
 	pm_tps_exit(pm_proc_tps, PM_PROC_NR_TPS);
 	return ret;
 }
 
 void pm_proc_exit(void)
 {
+	unsigned int i;
+
 	pm_group_unregister(PERSECMON_GROUP_PROC);
+	free_percpu(pm_proc_fail_counts);
 	free_percpu(pm_proc_scratch);
+	for (i = 0; i < PM_PROC_NR_RPS; i++)
+		pm_probe_unregister(&pm_proc_rps[i].probe);
 	pm_tps_exit(pm_proc_tps, PM_PROC_NR_TPS);
 }
