@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Decoding of the "proc" group's records (exec, fork, exit): length checks,
+ * Decoding of the "proc" group's records (exec, exec_fail, fork, exit):
+ * length checks,
  * argument splitting, cut data, and the text and JSON keys.
  */
 #include <stdarg.h>
@@ -188,12 +189,132 @@ static void fork_exit_rendering(void **state)
 	free(text);
 }
 
+/* A failed-exec record with @filename (@len bytes). */
+static struct persecmon_record *make_exec_fail(const char *filename,
+					       size_t len, int32_t ret,
+					       uint16_t syscall,
+					       uint16_t ev_flags,
+					       uint16_t hdr_flags)
+{
+	struct persecmon_exec_fail_event *ev = (void *)scratch;
+
+	memset(scratch, 0, sizeof(scratch));
+	ev->hdr.size = (uint16_t)ALIGN8(sizeof(*ev) + len);
+	ev->hdr.type = PERSECMON_EV_EXEC_FAIL;
+	ev->hdr.flags = hdr_flags;
+	ev->hdr.pid = 201;
+	ev->hdr.tgid = 200;
+	ev->ret = ret;
+	ev->ppid = 100;
+	ev->dfd = syscall == PERSECMON_EXEC_EXECVEAT ? 3 : -100;
+	ev->at_flags = syscall == PERSECMON_EXEC_EXECVEAT ? 0x1000 : 0;
+	memcpy(ev->comm, "bash", 4);
+	ev->syscall = syscall;
+	ev->flags = ev_flags;
+	ev->filename_len = (uint16_t)len;
+	memcpy(ev->filename, filename, len);
+	return &ev->hdr;
+}
+
+static void exec_fail_lengths_checked(void **state)
+{
+	struct persecmon_exec_fail_event *ev;
+	struct persecmon_record *rec;
+
+	(void)state;
+	rec = make_exec_fail("/nonexistent", 12, -2, PERSECMON_EXEC_EXECVE,
+			     0, 0);
+	assert_int_equal(rec->size, 96);
+	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_OK);
+	ev = (void *)rec;
+	/* 80 + 16 = 96: the padding may hold the name, not one byte more. */
+	ev->filename_len = 16;
+	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_OK);
+	ev->filename_len = 17;
+	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_BAD_LENGTH);
+	ev->filename_len = 0;
+	rec->size = 72;		/* shorter than the fixed part */
+	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_TOO_SHORT);
+	rec->size = 80;		/* no filename at all */
+	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_OK);
+}
+
+static void exec_fail_view(void **state)
+{
+	static struct pm_exec_fail_view v;
+	struct persecmon_record *rec;
+
+	(void)state;
+	rec = make_exec_fail("/tmp/noexec.sh", 14, -13, PERSECMON_EXEC_EXECVE,
+			     0, 0);
+	pm_exec_fail_view(rec, &v);
+	assert_string_equal(v.filename, "/tmp/noexec.sh");
+	assert_string_equal(v.comm, "bash");
+	assert_string_equal(v.syscall, "execve");
+	assert_string_equal(v.errno_name, "EACCES");
+	assert_false(v.truncated);
+	assert_false(v.no_filename);
+	assert_false(v.compat);
+
+	/* Unreadable: no bytes, both flags. */
+	rec = make_exec_fail("", 0, -14, PERSECMON_EXEC_EXECVEAT,
+			     PERSECMON_EXEC_FAIL_NO_FILENAME |
+				     PERSECMON_EXEC_FAIL_COMPAT,
+			     PERSECMON_RF_TRUNCATED);
+	pm_exec_fail_view(rec, &v);
+	assert_string_equal(v.filename, "");
+	assert_string_equal(v.syscall, "execveat");
+	assert_string_equal(v.errno_name, "EFAULT");
+	assert_true(v.truncated);
+	assert_true(v.no_filename);
+	assert_true(v.compat);
+
+	/* A syscall number this tool does not know is still shown. */
+	rec = make_exec_fail("/x", 2, -2, 7, 0, 0);
+	pm_exec_fail_view(rec, &v);
+	assert_string_equal(v.syscall, "syscall7");
+}
+
+static void exec_fail_rendering(void **state)
+{
+	struct persecmon_record *rec;
+	char *text;
+
+	(void)state;
+	rec = make_exec_fail("/nonexistent/x", 14, -2, PERSECMON_EXEC_EXECVE,
+			     0, 0);
+	text = render(PM_OUT_JSON, rec);
+	assert_non_null(strstr(text, "\"type\":\"exec_fail\",\"syscall\":\"execve\","
+				     "\"ret\":-2,\"errno\":\"ENOENT\",\"ppid\":100,"
+				     "\"dfd\":-100,\"at_flags\":0,"
+				     "\"filename\":\"/nonexistent/x\","
+				     "\"no_filename\":false,\"compat\":false,"
+				     "\"exec_comm\":\"bash\""));
+	assert_non_null(strstr(text, "\"pid\":201,\"tgid\":200"));
+	assert_non_null(strstr(text, "\"flags\":[]"));
+	free(text);
+	text = render(PM_OUT_TEXT, rec);
+	assert_non_null(strstr(text, "exec_fail syscall=execve ret=-2 errno=ENOENT ppid=100 dfd=-100 at_flags=0x0 filename=/nonexistent/x no_filename=no compat=no"));
+	free(text);
+
+	rec = make_exec_fail("/a/b", 4, -36, PERSECMON_EXEC_EXECVEAT, 0,
+			     PERSECMON_RF_TRUNCATED);
+	text = render(PM_OUT_JSON, rec);
+	assert_non_null(strstr(text, "\"syscall\":\"execveat\",\"ret\":-36,"
+				     "\"errno\":\"ENAMETOOLONG\",\"ppid\":100,"
+				     "\"dfd\":3,\"at_flags\":4096"));
+	assert_non_null(strstr(text, "\"flags\":[\"truncated\"]"));
+	free(text);
+}
+
 static void proc_names(void **state)
 {
 	(void)state;
 	assert_string_equal(pm_type_name(PERSECMON_EV_EXEC), "exec");
 	assert_string_equal(pm_type_name(PERSECMON_EV_FORK), "fork");
 	assert_string_equal(pm_type_name(PERSECMON_EV_EXIT), "exit");
+	assert_string_equal(pm_type_name(PERSECMON_EV_EXEC_FAIL), "exec_fail");
+	assert_int_equal(pm_type_parse("exec_fail"), PERSECMON_EV_EXEC_FAIL);
 	assert_string_equal(pm_group_name(PERSECMON_GROUP_PROC), "proc");
 	assert_int_equal(pm_type_parse("exec"), PERSECMON_EV_EXEC);
 }
@@ -205,6 +326,9 @@ int main(void)
 		cmocka_unit_test(exec_args_split),
 		cmocka_unit_test(exec_rendering),
 		cmocka_unit_test(fork_exit_rendering),
+		cmocka_unit_test(exec_fail_lengths_checked),
+		cmocka_unit_test(exec_fail_view),
+		cmocka_unit_test(exec_fail_rendering),
 		cmocka_unit_test(proc_names),
 	};
 

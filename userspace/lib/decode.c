@@ -15,6 +15,7 @@
 #define HDR_SIZE	sizeof(struct persecmon_record)
 #define TEST_FIXED	offsetof(struct persecmon_test_event, fill)
 #define EXEC_FIXED	offsetof(struct persecmon_exec_event, data)
+#define EXEC_FAIL_FIXED	offsetof(struct persecmon_exec_fail_event, filename)
 #define OPEN_FIXED	offsetof(struct persecmon_open_event, path)
 #define VFS_FIXED	offsetof(struct persecmon_vfs_event, name)
 #define DNS_FIXED	offsetof(struct persecmon_dns_event, host)
@@ -28,6 +29,8 @@ _Static_assert(offsetof(struct persecmon_test_event, fill) == 64,
 	       "ABI: test event fixed part");
 _Static_assert(offsetof(struct persecmon_exec_event, data) == 72,
 	       "ABI: exec event fixed part");
+_Static_assert(offsetof(struct persecmon_exec_fail_event, filename) == 80,
+	       "ABI: exec_fail event fixed part");
 _Static_assert(sizeof(struct persecmon_fork_event) == 72, "ABI: fork size");
 _Static_assert(offsetof(struct persecmon_open_event, path) == 88,
 	       "ABI: open event fixed part");
@@ -86,6 +89,8 @@ size_t pm_record_min_size(unsigned int type)
 		return sizeof(struct persecmon_fork_event);
 	case PERSECMON_EV_EXIT:
 		return sizeof(struct persecmon_exit_event);
+	case PERSECMON_EV_EXEC_FAIL:
+		return EXEC_FAIL_FIXED;
 	case PERSECMON_EV_OPEN:
 		return OPEN_FIXED;
 	case PERSECMON_EV_VFS:
@@ -149,6 +154,15 @@ enum pm_rec_status pm_record_check(const void *rec, size_t avail)
 		memcpy(&args_len,
 		       p + offsetof(struct persecmon_exec_event, args_len), 2);
 		if (EXEC_FIXED + (size_t)filename_len + args_len > size)
+			return PM_REC_BAD_LENGTH;
+	}
+	if (type == PERSECMON_EV_EXEC_FAIL) {
+		uint16_t filename_len;
+
+		memcpy(&filename_len,
+		       p + offsetof(struct persecmon_exec_fail_event,
+				    filename_len), 2);
+		if (EXEC_FAIL_FIXED + (size_t)filename_len > size)
 			return PM_REC_BAD_LENGTH;
 	}
 	if (type == PERSECMON_EV_OPEN) {
@@ -338,6 +352,13 @@ static void decode_test(struct pm_out *o, const struct persecmon_record *rec)
 	}
 }
 
+const char *pm_errno_name(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name ? name : "E?";
+}
+
 /* A fixed-size comm field, which the kernel NUL-pads but need not end. */
 static void comm_str(const uint8_t *comm, char out[PERSECMON_COMM_LEN + 1])
 {
@@ -424,6 +445,54 @@ static void decode_exit(struct pm_out *o, const struct persecmon_record *rec)
 	pm_out_extra_str(o, "exit_comm", comm);
 }
 
+static const char *const exec_syscall_names[] = {
+	[PERSECMON_EXEC_EXECVE]		= "execve",
+	[PERSECMON_EXEC_EXECVEAT]	= "execveat",
+};
+
+void pm_exec_fail_view(const struct persecmon_record *rec,
+		       struct pm_exec_fail_view *v)
+{
+	const struct persecmon_exec_fail_event *ev = (const void *)rec;
+
+	/* pm_record_check() bounded filename_len by the record size. */
+	memcpy(v->filename, ev->filename, ev->filename_len);
+	v->filename[ev->filename_len] = '\0';
+	comm_str(ev->comm, v->comm);
+	if (ev->syscall < sizeof(exec_syscall_names) /
+			  sizeof(exec_syscall_names[0]) &&
+	    exec_syscall_names[ev->syscall])
+		snprintf(v->syscall, sizeof(v->syscall), "%s",
+			 exec_syscall_names[ev->syscall]);
+	else
+		snprintf(v->syscall, sizeof(v->syscall), "syscall%u",
+			 ev->syscall);
+	v->errno_name = ev->ret < 0 ? pm_errno_name(-ev->ret) : NULL;
+	v->truncated = rec->flags & PERSECMON_RF_TRUNCATED;
+	v->no_filename = ev->flags & PERSECMON_EXEC_FAIL_NO_FILENAME;
+	v->compat = ev->flags & PERSECMON_EXEC_FAIL_COMPAT;
+}
+
+static void decode_exec_fail(struct pm_out *o,
+			     const struct persecmon_record *rec)
+{
+	const struct persecmon_exec_fail_event *ev = (const void *)rec;
+	struct pm_exec_fail_view v;
+
+	pm_exec_fail_view(rec, &v);
+	pm_out_kv_str(o, "syscall", v.syscall);
+	pm_out_kv_i64(o, "ret", ev->ret);
+	if (v.errno_name)
+		pm_out_kv_str(o, "errno", v.errno_name);
+	pm_out_kv_u64(o, "ppid", ev->ppid);
+	pm_out_kv_i64(o, "dfd", ev->dfd);
+	pm_out_kv_hex(o, "at_flags", ev->at_flags);
+	pm_out_kv_str(o, "filename", v.filename);
+	pm_out_kv_bool(o, "no_filename", v.no_filename);
+	pm_out_kv_bool(o, "compat", v.compat);
+	pm_out_extra_str(o, "exec_comm", v.comm);
+}
+
 static const char *const open_syscall_names[] = {
 	[PERSECMON_OPEN_OPEN]		= "open",
 	[PERSECMON_OPEN_OPENAT]		= "openat",
@@ -476,12 +545,6 @@ static void pm_open_flags_str(uint32_t flags, char *buf, size_t len)
 		snprintf(buf + used, len - used, "|0x%x", rest);
 }
 
-static const char *errno_name(int err)
-{
-	const char *name = strerrorname_np(err);
-
-	return name ? name : "E?";
-}
 
 static void decode_open(struct pm_out *o, const struct persecmon_record *rec)
 {
@@ -509,7 +572,7 @@ static void decode_open(struct pm_out *o, const struct persecmon_record *rec)
 	pm_out_kv_i64(o, "ret", ev->ret);
 	pm_out_kv_i64(o, "dfd", ev->dfd);
 	if (ev->ret < 0)
-		pm_out_kv_str(o, "errno", errno_name(-ev->ret));
+		pm_out_kv_str(o, "errno", pm_errno_name(-ev->ret));
 	pm_out_kv_hex(o, "open_flags", ev->flags);
 	pm_open_flags_str(ev->flags, flags, sizeof(flags));
 	pm_out_kv_str(o, "open_flag_names", flags);
@@ -605,7 +668,7 @@ static void decode_block(struct pm_out *o, const struct persecmon_record *rec)
 	pm_out_kv_u64(o, "queue_ns", ev->queue_ns);
 	pm_out_kv_i64(o, "error", ev->error);
 	if (ev->error < 0)
-		pm_out_kv_str(o, "errno", errno_name(-ev->error));
+		pm_out_kv_str(o, "errno", pm_errno_name(-ev->error));
 	pm_out_kv_strlist(o, "block_flags", flags, n);
 	pm_out_kv_str(o, "submitter_comm", comm);
 	/* The same number stat(2) reports as st_rdev of the disk's node. */
@@ -689,7 +752,7 @@ static void decode_tcp(struct pm_out *o, const struct persecmon_record *rec)
 	pm_out_kv_bool(o, "failed", ev->flags & PERSECMON_TCP_FAILED);
 	if (ev->error) {
 		pm_out_kv_i64(o, "error", ev->error);
-		pm_out_kv_str(o, "errno", errno_name(ev->error));
+		pm_out_kv_str(o, "errno", pm_errno_name(ev->error));
 	}
 	pm_out_kv_bool(o, "connector", ev->flags & PERSECMON_TCP_CONNECTOR);
 	pm_out_extra_str(o, "tcp_comm", comm);
@@ -814,6 +877,9 @@ void pm_decode_details(struct pm_out *o, const struct persecmon_record *rec)
 		break;
 	case PERSECMON_EV_EXIT:
 		decode_exit(o, rec);
+		break;
+	case PERSECMON_EV_EXEC_FAIL:
+		decode_exec_fail(o, rec);
 		break;
 	case PERSECMON_EV_OPEN:
 		decode_open(o, rec);

@@ -16,6 +16,7 @@ static const char *const type_names[PERSECMON_REC_TYPE_MAX + 1] = {
 	[PERSECMON_EV_EXEC]	= "exec",
 	[PERSECMON_EV_FORK]	= "fork",
 	[PERSECMON_EV_EXIT]	= "exit",
+	[PERSECMON_EV_EXEC_FAIL] = "exec_fail",
 	[PERSECMON_EV_OPEN]	= "open",
 	[PERSECMON_EV_VFS]	= "vfs",
 	[PERSECMON_EV_BLOCK]	= "block",

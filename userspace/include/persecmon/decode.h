@@ -101,6 +101,26 @@ struct pm_exec_view {
 
 void pm_exec_view(const struct persecmon_record *rec, struct pm_exec_view *v);
 
+/*
+ * A PERSECMON_EV_EXEC_FAIL record (which passed pm_record_check), with its
+ * strings NUL-terminated and its numbers named.
+ */
+struct pm_exec_fail_view {
+	char filename[PERSECMON_RECORD_MAX];
+	char comm[PERSECMON_COMM_LEN + 1];
+	char syscall[16];	/* "execve", "execveat", "syscallN" */
+	const char *errno_name;	/* "ENOENT", ...; NULL if ret >= 0 */
+	bool truncated;		/* PERSECMON_RF_TRUNCATED */
+	bool no_filename;	/* PERSECMON_EXEC_FAIL_NO_FILENAME */
+	bool compat;		/* PERSECMON_EXEC_FAIL_COMPAT */
+};
+
+void pm_exec_fail_view(const struct persecmon_record *rec,
+		       struct pm_exec_fail_view *v);
+
+/* "ENOENT" for 2; "E?" for a number glibc has no name for. */
+const char *pm_errno_name(int err);
+
 /* realtime_offset_ns from a PERSECMON_REC_CLOCK record. */
 void pm_decode_clock_update(struct pm_decode_ctx *ctx,
 			    const struct persecmon_record *rec);
