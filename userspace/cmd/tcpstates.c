@@ -124,7 +124,7 @@ static int print_state(struct pm_snoop_ctx *sc,
 	const struct tcpstates_state *st = sc->priv;
 	char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN];
 	char comm[PERSECMON_COMM_LEN + 1], short_comm[11];
-	char old_buf[16], new_buf[16], wall[16], ms[32];
+	char old_buf[16], new_buf[16], ms[32];
 	struct pm_out *out = &sc->out;
 	int af = ev->family == AF_INET6 ? AF_INET6 : AF_INET;
 
@@ -144,13 +144,7 @@ static int print_state(struct pm_snoop_ctx *sc,
 	pm_snoop_comm(comm, ev->comm);
 
 	pm_out_line_begin(out);
-	if (opts.wall_clock && !pm_out_is_json(out)) {
-		pm_snoop_wall_clock(sc, rec->time_ns, wall);
-		pm_out_col_str(out, "time", -8, wall);
-	} else if (opts.timestamp || pm_out_is_json(out)) {
-		pm_out_col_f64(out, "ts", -9, 3,
-			       pm_snoop_elapsed(sc, rec->time_ns));
-	}
+	pm_snoop_time_col(sc, rec->time_ns, opts.wall_clock, opts.timestamp);
 	if (pm_out_is_json(out)) {
 		pm_out_col_u64(out, "pid", 0, rec->tgid);
 		pm_out_col_str(out, "comm", 0, comm);

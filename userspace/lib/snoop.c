@@ -65,6 +65,21 @@ void pm_snoop_wall_clock(const struct pm_snoop_ctx *sc, uint64_t time_ns,
 	snprintf(buf, 16, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+void pm_snoop_time_col(struct pm_snoop_ctx *sc, uint64_t time_ns,
+		       bool wall_clock, bool elapsed)
+{
+	struct pm_out *out = &sc->out;
+	char wall[16];
+
+	if (wall_clock && !pm_out_is_json(out)) {
+		pm_snoop_wall_clock(sc, time_ns, wall);
+		pm_out_col_str(out, "time", -8, wall);
+	} else if (elapsed || pm_out_is_json(out)) {
+		pm_out_col_f64(out, "ts", -9, 3,
+			       pm_snoop_elapsed(sc, time_ns));
+	}
+}
+
 static int on_record(void *ctx, const struct pm_ring_view *ring,
 		     const struct persecmon_record *rec)
 {

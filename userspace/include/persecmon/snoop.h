@@ -82,6 +82,14 @@ bool pm_snoop_pid_wanted(const struct pm_snoop_ctx *sc, uint32_t tgid);
 void pm_snoop_wall_clock(const struct pm_snoop_ctx *sc, uint64_t time_ns,
 			 char buf[16]);
 
+/*
+ * The optional first column of a bcc-style line: with @wall_clock (-T) a
+ * text "TIME" (HH:MM:SS), with @elapsed (-t) or in JSON "ts" (seconds
+ * since start); nothing otherwise.
+ */
+void pm_snoop_time_col(struct pm_snoop_ctx *sc, uint64_t time_ns,
+		       bool wall_clock, bool elapsed);
+
 /* Copies a fixed-size, maybe unterminated comm into @buf (17 bytes). */
 void pm_snoop_comm(char buf[PERSECMON_COMM_LEN + 1],
 		   const uint8_t comm[PERSECMON_COMM_LEN]);
