@@ -13,6 +13,8 @@
 # persecmon execsnoop -x --json must show exactly those, in order, with
 # the right RET, errno, filename and pid; execsnoop without -x none of
 # them; persecmon-read -g proc the same records with dfd and at_flags.
+# With the group on only globally, the kretprobes still count the execs
+# but the return handler never runs (no failed exec is counted).
 # vm-timeout: 300
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -176,6 +178,30 @@ assert_eq "$((J + 1))" "$(grep -cE "^python3 +$wl_pid +[0-9]+ +-13( |$)" "$PM_AR
 	"text lines for EACCES"
 assert_grep "^python3 +$wl_pid +[0-9]+ +-36 /a{255} \.\.\.\$" "$PM_ARTIFACTS/fails-text.out"
 assert_grep "^python3 +$wl_pid +[0-9]+ +-14 <unreadable>\$" "$PM_ARTIFACTS/fails-text.out"
+
+info "=== proc on only globally: the exec kretprobes count hits, emit nothing"
+fail_count() {
+	awk '$1 == "proc" && $2 == "cpu" { n += $11 } END { print n + 0 }' "$PM_DEBUGFS/status"
+}
+execve_hits() {
+	jfield "$(persecmon status --json)" "[p['hits'] for p in d['probes'] if p['group'] == 'proc' and p['name'] == '__x64_sys_execve'][0]"
+}
+assert_cmd persecmon enable proc
+fails_before=$(fail_count)
+hits_before=$(execve_hits)
+python3 - "$K" <<'PY' || fail "global-only workload"
+import os, sys
+for i in range(int(sys.argv[1])):
+    try:
+        os.execv("/nonexistent/pm-global-%d" % i, ["x"])
+    except FileNotFoundError:
+        pass
+PY
+hits=$(($(execve_hits) - hits_before))
+[ "$hits" -ge "$K" ] || fail "execve kretprobe counted $hits hits for $K execs"
+assert_eq "$fails_before" "$(fail_count)" "debugfs exec_fail count with no session"
+echo "ok: $hits execve hits, exec_fail stays $fails_before"
+assert_cmd persecmon disable proc
 
 rm -rf "$work"
 unload_module
