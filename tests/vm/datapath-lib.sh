@@ -13,25 +13,36 @@ jfield() {
 	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# start_tool NAME CMD...: run CMD in the background with stdout in
-# $PM_ARTIFACTS/NAME.out and stderr in NAME.err, and wait until it says its
+# wait_tracing [-p PID] FILE...: wait until one of FILEs says the tool's
 # session is set up ("Tracing..."; snoop tools say it on stderr, aggregate
-# tools on stdout). Sets TOOL_PID and TOOL_PIDS[NAME].
+# tools on stdout); with -p, give up as soon as PID is gone.
+wait_tracing() {
+	local pid="" i
+	if [ "$1" = -p ]; then
+		pid=$2
+		shift 2
+	fi
+	for ((i = 0; i < 300 * PM_SLOW; i++)); do
+		grep -q '^Tracing' "$@" 2>/dev/null && return 0
+		[ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$@"
+	fail "$*: the tool did not start"
+}
+
+# start_tool NAME CMD...: run CMD in the background with stdout in
+# $PM_ARTIFACTS/NAME.out and stderr in NAME.err, and wait_tracing. Sets
+# TOOL_PID and TOOL_PIDS[NAME].
 declare -A TOOL_PIDS
 start_tool() {
-	local name=$1 i
+	local name=$1
 	shift
 	echo "+ $* &"
 	"$@" >"$PM_ARTIFACTS/$name.out" 2>"$PM_ARTIFACTS/$name.err" &
 	TOOL_PID=$!
 	TOOL_PIDS[$name]=$TOOL_PID
-	for ((i = 0; i < 300 * PM_SLOW; i++)); do
-		grep -q '^Tracing' "$PM_ARTIFACTS/$name.err" "$PM_ARTIFACTS/$name.out" && return 0
-		kill -0 "$TOOL_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$PM_ARTIFACTS/$name.err"
-	fail "$name did not start"
+	wait_tracing -p "$TOOL_PID" "$PM_ARTIFACTS/$name.err" "$PM_ARTIFACTS/$name.out"
 }
 
 # start_reader NAME ARGS...: start_tool NAME persecmon-read ARGS; sets

@@ -85,16 +85,6 @@ json.dump({"pid": os.getpid(), "uid": os.getuid(), "ret": -ctypes.get_errno() if
 	echo
 }
 
-wait_tracing() {
-	local f=$1 i
-	for ((i = 0; i < 300 * PM_SLOW; i++)); do
-		grep -q '^Tracing' "$f" && return 0
-		sleep 0.1
-	done
-	cat "$f"
-	fail "$f: the tool did not start"
-}
-
 info "=== persecmon-read -g files and persecmon opensnoop"
 start_reader files -g files --json
 reader_pid=$READER_PID

@@ -232,18 +232,12 @@ print("ok: filetop --json 1 1,", len(d["rows"]), "rows")
 PY
 assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
 start_workload
-echo "+ persecmon filetop --json -r 100000 $IVAL 1 &"
-persecmon filetop --json -r 100000 "$IVAL" 1 >"$PM_ARTIFACTS/filetop.json" 2>"$PM_ARTIFACTS/filetop.err" &
-filetop_pid=$!
 # Its first dump is taken when it says so: the workload must come after.
-for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	grep -q '^Tracing' "$PM_ARTIFACTS/filetop.err" && break
-	sleep 0.1
-done
-assert_grep '^Tracing' "$PM_ARTIFACTS/filetop.err"
+start_tool filetop persecmon filetop --json -r 100000 "$IVAL" 1
+filetop_pid=$TOOL_PID
 go_workload
 wait "$filetop_pid" || { cat "$PM_ARTIFACTS/filetop.err"; fail "persecmon filetop exited $?"; }
-python3 - "$PM_ARTIFACTS/filetop.json" "$manifest" "$N" "$B" "$M" "$C" <<'PY' || fail "filetop --json: the workload's rows"
+python3 - "$PM_ARTIFACTS/filetop.out" "$manifest" "$N" "$B" "$M" "$C" <<'PY' || fail "filetop --json: the workload's rows"
 import json, os, sys
 lines = open(sys.argv[1]).read().splitlines()
 man = json.load(open(sys.argv[2]))

@@ -114,16 +114,6 @@ run_workload() {
 	assert_cmd python3 "$workload" "$N" "$M" "$v6" "$manifest"
 }
 
-wait_tracing() {
-	local f=$1 i
-	for ((i = 0; i < 300 * PM_SLOW; i++)); do
-		grep -q '^Tracing' "$f" && return 0
-		sleep 0.1
-	done
-	cat "$f"
-	fail "$f: the tool did not start"
-}
-
 produced_total() {
 	awk '$1 == "cpu" { n += $6 } END { print n + 0 }' "$PM_DEBUGFS/status"
 }

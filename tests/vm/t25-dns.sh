@@ -395,15 +395,9 @@ gc_pid=$!
 BG_PIDS+=("$gc_pid")
 exec 7>"$fifo_in"
 until grep -q semaphore-before "$PM_ARTIFACTS/gc.out"; do sleep 0.1; done
-echo "+ persecmon usdt --json $usdt_py python:gc__start &"
-persecmon usdt --json "$usdt_py" python:gc__start >"$PM_ARTIFACTS/usdt.out" 2>"$PM_ARTIFACTS/usdt.err" &
-usdt_pid=$!
+start_tool usdt persecmon usdt --json "$usdt_py" python:gc__start
+usdt_pid=$TOOL_PID
 BG_PIDS+=("$usdt_pid")
-for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	grep -q '^Tracing' "$PM_ARTIFACTS/usdt.err" && break
-	kill -0 "$usdt_pid" 2>/dev/null || { cat "$PM_ARTIFACTS/usdt.err"; fail "persecmon usdt died"; }
-	sleep 0.1
-done
 assert_cmd cat "$PM_DEBUGFS/probes"
 assert_grep '^group dns probe python3\.11:python:gc__start mechanism uprobe attached 1 ' "$PM_DEBUGFS/probes"
 echo go >&7

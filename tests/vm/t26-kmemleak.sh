@@ -156,15 +156,8 @@ wait_file pid
 # Every stack (-T 100000): the report is sorted by bytes, and page-sized
 # allocations elsewhere in the system outrank the small pipe objects (on
 # the debug kernel, all of the top 50).
-echo "+ persecmon memleak --json -T 100000 1 &"
-persecmon memleak --json -T 100000 1 >"$PM_ARTIFACTS/memleak.json" 2>"$PM_ARTIFACTS/memleak.err" &
-ml=$!
-for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	grep -q '^Tracing' "$PM_ARTIFACTS/memleak.err" && break
-	kill -0 "$ml" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q '^Tracing' "$PM_ARTIFACTS/memleak.err" || { cat "$PM_ARTIFACTS/memleak.err"; fail "memleak did not start"; }
+start_tool memleak persecmon memleak --json -T 100000 1
+ml=$TOOL_PID
 touch "$dir/go"
 wait_file opened
 # Three reports while the pipes are open.
@@ -178,7 +171,7 @@ wait "$ml" || { cat "$PM_ARTIFACTS/memleak.err"; fail "persecmon memleak exited 
 touch "$dir/exit"
 wait "$wl"
 cat "$PM_ARTIFACTS/memleak.err"
-python3 - "$PM_ARTIFACTS/memleak.json" "$N" "$PM_ARTIFACTS/kml.out.sizes" <<'PY' || fail "memleak report check"
+python3 - "$PM_ARTIFACTS/memleak.out" "$N" "$PM_ARTIFACTS/kml.out.sizes" <<'PY' || fail "memleak report check"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 n = int(sys.argv[2])
@@ -227,14 +220,10 @@ rm -f "$dir"/*
 python3 "$workload" "$dir" "$N" &
 wl=$!
 wait_file pid
-echo "+ persecmon memleak -s 3 -T 3 1 3"
-persecmon memleak -s 3 -T 3 1 3 >"$PM_ARTIFACTS/memleak.txt" 2>"$PM_ARTIFACTS/memleak-text.err" &
-ml=$!
-for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	grep -q '^Tracing' "$PM_ARTIFACTS/memleak-text.err" && break
-	kill -0 "$ml" 2>/dev/null || break
-	sleep 0.1
-done
+# Three reports, spaced so that the checks below run while it does even
+# on a slow kernel (it restores the parameter when it ends).
+start_tool memleak-text persecmon memleak -s 3 -T 3 "$PM_SLOW" 3
+ml=$TOOL_PID
 read -r sampled <"$PM_SYSFS/parameters/kmemleak_sample"
 # The pipes stay open while it reports: 1 in 3 of their objects show.
 touch "$dir/go"
@@ -242,12 +231,12 @@ wait_file opened
 wait "$ml" || { cat "$PM_ARTIFACTS/memleak-text.err"; fail "persecmon memleak (text) exited $?"; }
 touch "$dir/close" "$dir/exit"
 wait "$wl"
-cat "$PM_ARTIFACTS/memleak.txt"
+cat "$PM_ARTIFACTS/memleak-text.out"
 assert_eq 3 "$sampled" "kmemleak_sample while memleak -s 3 runs"
 assert_eq 1 "$(cat "$PM_SYSFS/parameters/kmemleak_sample")" "kmemleak_sample restored"
-assert_grep '^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\] Top [0-9]+ stacks with outstanding allocations:$' "$PM_ARTIFACTS/memleak.txt"
-assert_grep $'^\t[0-9]+ bytes in [0-9]+ allocations from stack$' "$PM_ARTIFACTS/memleak.txt"
-assert_grep $'^\t\t[A-Za-z_][A-Za-z0-9_.]*\\+0x[0-9a-f]+ \\[kernel\\]$' "$PM_ARTIFACTS/memleak.txt"
+assert_grep '^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\] Top [0-9]+ stacks with outstanding allocations:$' "$PM_ARTIFACTS/memleak-text.out"
+assert_grep $'^\t[0-9]+ bytes in [0-9]+ allocations from stack$' "$PM_ARTIFACTS/memleak-text.out"
+assert_grep $'^\t\t[A-Za-z_][A-Za-z0-9_.]*\\+0x[0-9a-f]+ \\[kernel\\]$' "$PM_ARTIFACTS/memleak-text.out"
 grep -q 'sampled_out' "$PM_DEBUGFS/kmemleak"
 sampled_out=$(awk '$1 == "all" { print $9 }' "$PM_DEBUGFS/kmemleak")
 [ "${sampled_out:-0}" -gt 0 ] || fail "sampling dropped nothing (sampled_out ${sampled_out:-?})"
