@@ -38,8 +38,8 @@
  * time without a reader having followed the stream: the aggregate table
  * "memleak" (AGG_DUMP rows, and a bcc-style debugfs text). Its capacity is
  * fixed at load (memleak_blocks, memleak_stacks); what does not fit is
- * counted in "memleakstat". Stacks are kept until the group is attached
- * again.
+ * counted in "memleakstat". Both are emptied when the group attaches and
+ * when it detaches; stacks are never removed in between.
  *
  * Sampling: memleak_sample=N (writable module parameter) keeps only
  * allocations and frees whose address hashes to 0 modulo N, so that both
@@ -426,6 +426,10 @@ static int pm_ml_attach(void)
 static void pm_ml_detach(void)
 {
 	pm_uprobe_group_detach(&pm_ml_uprobes);
+	/* Handlers are done: what nobody tracks any more is not shown. */
+	mutex_lock(&pm_ml_leaks_lock);
+	pm_leaktab_clear(&pm_ml_leaks);
+	mutex_unlock(&pm_ml_leaks_lock);
 }
 
 static const struct pm_group pm_ml_group = {

@@ -40,13 +40,13 @@ head -3 "$PM_ARTIFACTS/json.out"
 
 work=$(mktemp -d /run/pm-demo.XXXXXX)
 
-banner "Processes and files: execsnoop and opensnoop while a shell script runs"
-persecmon execsnoop -d 8 >"$work/exec.txt" 2>"$work/exec.err" &
+banner "Processes and files: execsnoop -x (failed execs too) and opensnoop while a shell script runs"
+persecmon execsnoop -x -d 8 >"$work/exec.txt" 2>"$work/exec.err" &
 exec_pid=$!
 persecmon opensnoop -d 8 -n cat >"$work/open.txt" 2>"$work/open.err" &
 open_pid=$!
 sleep 3
-sh -c 'for f in /etc/hostname /etc/os-release /nonexistent; do cat "$f" >/dev/null 2>&1; done; ls /etc >/dev/null; uname -a >/dev/null'
+sh -c 'for f in /etc/hostname /etc/os-release /nonexistent; do cat "$f" >/dev/null 2>&1; done; ls /etc >/dev/null; uname -a >/dev/null; /usr/local/bin/pm-no-such-tool 2>/dev/null; /etc/hostname 2>/dev/null; true'
 wait "$exec_pid" "$open_pid" || true
 cat "$work/exec.txt"
 cat "$work/open.txt"
@@ -137,7 +137,14 @@ for i in range(100):
         libc.free(p)  # 60 freed, 40 leaked
 time.sleep(6)
 PY
-run persecmon memleak -c "python3 $work/leak.py" -T 3 5 1
+echo "+ persecmon memleak -c 'python3 $work/leak.py' -T 3 5 1"
+persecmon memleak -c "python3 $work/leak.py" -T 3 5 1 >"$work/memleak.txt" 2>&1 &
+memleak_pid=$!
+sleep 6
+echo "--- meanwhile, the kernel's own table of what is outstanding: $PM_DEBUGFS/memleak"
+head -12 "$PM_DEBUGFS/memleak"
+wait "$memleak_pid" || echo "(memleak exited $?)"
+cat "$work/memleak.txt"
 
 banner "The always-on view: cat /sys/kernel/debug/persecmon/..."
 for f in "$PM_DEBUGFS"/*; do
