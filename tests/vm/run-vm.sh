@@ -193,17 +193,22 @@ if [ "${PERSECMON_VM_DKMS:-guest}" = host ] && [ -d "/lib/modules/$rel/build" ] 
 	fi
 fi
 
-{
-	printf 'PM_TOP=%q\n' "$top"
-	printf 'PM_DKMS_TREE=%q\n' "$dkms_tree"
-	printf 'PM_KERNEL=%q\n' "$rel"
-	printf 'PM_SLOW=%q\n' "$slow"
-	printf 'PM_TESTS=('
-	printf ' %q' "${tests[@]}"
-	printf ' )\nPM_TIMEOUTS=('
-	printf ' %q' "${timeouts[@]}"
-	printf ' )\n'
-} >"$res/run.conf"
+# write_conf RETRY: run.conf, what the guest runs; RETRY=1 lets it stop
+# after a dirty t00 so that the host boots again (once).
+write_conf() {
+	{
+		printf 'PM_TOP=%q\n' "$top"
+		printf 'PM_DKMS_TREE=%q\n' "$dkms_tree"
+		printf 'PM_KERNEL=%q\n' "$rel"
+		printf 'PM_SLOW=%q\n' "$slow"
+		printf 'PM_BOOT_RETRY=%q\n' "$1"
+		printf 'PM_TESTS=('
+		printf ' %q' "${tests[@]}"
+		printf ' )\nPM_TIMEOUTS=('
+		printf ' %q' "${timeouts[@]}"
+		printf ' )\n'
+	} >"$res/run.conf"
+}
 
 monitor=$run/monitor
 rm -f "$monitor.in" "$monitor.out"
@@ -259,70 +264,91 @@ monitor_cmd() {
 	timeout 2 bash -c 'printf "%s\n" "$1" >"$2"' _ "$1" "$monitor.in" || true
 }
 
-echo "# $label booting $boot_image" >&2
-printf -v started "%(%s)T" -1
-qemu-system-x86_64 "${qemu_args[@]}" >"$run/qemu.log" 2>&1 &
-qemu_pid=$!
-# Keep the monitor's output pipe drained so qemu never blocks on it.
-cat "$monitor.out" >"$run/monitor.log" &
-drain_pid=$!
+# boot_guest: one qemu run of the guest, watched; sets qemu_rc, hung,
+# current.
+boot_guest() {
+	echo "# $label booting $boot_image" >&2
+	printf -v boot_started "%(%s)T" -1
+	qemu-system-x86_64 "${qemu_args[@]}" >"$run/qemu.log" 2>&1 &
+	qemu_pid=$!
+	# Keep the monitor's output pipe drained so qemu never blocks on it.
+	cat "$monitor.out" >"$run/monitor.log" &
+	drain_pid=$!
 
-# Watchdog: every phase the guest announces has a budget; no progress in
-# time (or the whole run over its total budget) means the guest hung.
-total_budget=$((60 + 60 * slow))
-for b in "${timeouts[@]}"; do total_budget=$((total_budget + b + 15 + 60 * slow)); done
-# Generous: the debug kernel needs minutes to boot on a busy machine, and
-# only a guest that really hangs waits this out.
-boot_budget=$((60 + 60 * slow))
-deadline=$((started + boot_budget))
-hard_deadline=$((started + total_budget))
-seen=0
-current=
-phase=boot
-last_progress=$started
-hung=
-while kill -0 "$qemu_pid" 2>/dev/null; do
-	sleep 1
-	printf -v now "%(%s)T" -1
-	if [ -f "$res/progress" ]; then
-		n=$(wc -l <"$res/progress")
-		if [ "$n" -ne "$seen" ]; then
-			seen=$n
-			last_progress=$now
-			read -r phase name budget _ < <(tail -1 "$res/progress")
-			case $phase in
-			run | check)
-				current=$name
-				deadline=$((now + budget + 20))
-				;;
-			*) deadline=$((now + 60 * slow)) ;;
-			esac
+	# Watchdog: every phase the guest announces has a budget; no progress in
+	# time (or the whole run over its total budget) means the guest hung.
+	total_budget=$((60 + 60 * slow))
+	for b in "${timeouts[@]}"; do total_budget=$((total_budget + b + 15 + 60 * slow)); done
+	# Generous: the debug kernel needs minutes to boot on a busy machine, and
+	# only a guest that really hangs waits this out.
+	boot_budget=$((60 + 60 * slow))
+	deadline=$((boot_started + boot_budget))
+	hard_deadline=$((boot_started + total_budget))
+	seen=0
+	current=
+	phase=boot
+	last_progress=$boot_started
+	hung=
+	while kill -0 "$qemu_pid" 2>/dev/null; do
+		sleep 1
+		printf -v now "%(%s)T" -1
+		if [ -f "$res/progress" ]; then
+			n=$(wc -l <"$res/progress")
+			if [ "$n" -ne "$seen" ]; then
+				seen=$n
+				last_progress=$now
+				read -r phase name budget _ < <(tail -1 "$res/progress")
+				case $phase in
+				run | check)
+					current=$name
+					deadline=$((now + budget + 20))
+					;;
+				*) deadline=$((now + 60 * slow)) ;;
+				esac
+			fi
 		fi
-	fi
-	if [ "$now" -ge "$deadline" ] || [ "$now" -ge "$hard_deadline" ]; then
-		hung="no progress for $((now - last_progress))s in phase '$phase${current:+ $current}'"
-		[ "$now" -lt "$hard_deadline" ] || hung="the whole run exceeded its ${total_budget}s budget"
-		echo "# $label guest hung: $hung; dumping tasks and killing qemu" >&2
-		echo "persecmon-vm host: guest hung, sending sysrq w and l" >>"$run/qemu.log"
-		monitor_cmd "sendkey alt-sysrq-w"
-		sleep $((2 * slow))
-		monitor_cmd "sendkey alt-sysrq-l"
-		sleep $((2 * slow))
-		monitor_cmd quit
-		for _ in 1 2 3 4 5; do
-			kill -0 "$qemu_pid" 2>/dev/null || break
-			sleep 1
-		done
-		kill -9 "$qemu_pid" 2>/dev/null || true
-		break
-	fi
-done
-qemu_rc=0
-wait "$qemu_pid" || qemu_rc=$?
-qemu_pid=
-kill "$drain_pid" 2>/dev/null || true
-wait "$drain_pid" 2>/dev/null || true
-drain_pid=
+		if [ "$now" -ge "$deadline" ] || [ "$now" -ge "$hard_deadline" ]; then
+			hung="no progress for $((now - last_progress))s in phase '$phase${current:+ $current}'"
+			[ "$now" -lt "$hard_deadline" ] || hung="the whole run exceeded its ${total_budget}s budget"
+			echo "# $label guest hung: $hung; dumping tasks and killing qemu" >&2
+			echo "persecmon-vm host: guest hung, sending sysrq w and l" >>"$run/qemu.log"
+			monitor_cmd "sendkey alt-sysrq-w"
+			sleep $((2 * slow))
+			monitor_cmd "sendkey alt-sysrq-l"
+			sleep $((2 * slow))
+			monitor_cmd quit
+			for _ in 1 2 3 4 5; do
+				kill -0 "$qemu_pid" 2>/dev/null || break
+				sleep 1
+			done
+			kill -9 "$qemu_pid" 2>/dev/null || true
+			break
+		fi
+	done
+	qemu_rc=0
+	wait "$qemu_pid" || qemu_rc=$?
+	qemu_pid=
+	kill "$drain_pid" 2>/dev/null || true
+	wait "$drain_pid" 2>/dev/null || true
+	drain_pid=
+}
+
+printf -v started "%(%s)T" -1
+write_conf 1
+boot_guest
+# A dirty boot before any test: keep its evidence, boot once more.
+dirty_boot=
+if grep -q '^dirty-boot' "$res/progress" 2>/dev/null; then
+	dirty_boot=$(awk 'f { print; exit } /^bad lines in the boot log:/ { f = 1 }' \
+		"$res/tests/t00-boot-clean.out" 2>/dev/null)
+	dirty_boot=${dirty_boot:-t00-boot-clean failed}
+	mkdir -p "$res/boot1"
+	mv "$res/console.log" "$res/progress" "$res/tests" "$res/dmesg.txt" "$res/boot1/" 2>/dev/null
+	mkdir -p "$res/tests"
+	echo "# $label boot 1 was not clean before any test ran, booting again" >&2
+	write_conf 0
+	boot_guest
+fi
 printf -v ended "%(%s)T" -1
 
 # TAP. From here on a missing file or a failed grep only means less
@@ -345,6 +371,10 @@ console_tail() {
 
 echo "TAP version 13"
 echo "1..${#tests[@]}"
+# Not hidden: which report made the first boot unusable, and where it is.
+[ -z "$dirty_boot" ] ||
+	printf '# %s boot 1 was not clean before any test ran (%s); booted again, its log: %s\n' \
+		"$label" "$dirty_boot" "$res/boot1/" | printable
 failed=0
 died_in=
 booted=$(grep -m1 '^booted ' "$res/progress" 2>/dev/null | awk '{ print $3 }' || true)
