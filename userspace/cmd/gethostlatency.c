@@ -114,18 +114,14 @@ static int find_libcs(const struct pm_cli *cli, struct pm_elf_file_set *libs,
 					    opts.libc, strerror(errno));
 		goto add;
 	}
-	for (i = 0; i < cli->nr_pids; i++) {
-		ret = pm_elf_mapped_libc((pid_t)cli->pids[i], path,
-					 sizeof(path));
-		if (ret == 0)
-			ret = pm_elf_file_set_add(libs, path);
-		if (ret < 0)
-			return pm_error_set(err, PM_ERR_RUNTIME, -ret,
-					    "cannot find the libc of process %u: %s (use -l LIBC)",
-					    cli->pids[i], strerror(-ret));
+	if (cli->nr_pids) {
+		pid_t pids[PM_CLI_MAX_PIDS];
+
+		for (i = 0; i < cli->nr_pids; i++)
+			pids[i] = (pid_t)cli->pids[i];
+		return pm_elf_file_set_add_libcs(libs, pids, cli->nr_pids,
+						 err);
 	}
-	if (cli->nr_pids)
-		return 0;
 	if (pm_elf_mapped_libc(0, path, sizeof(path)) < 0) {
 		ret = pm_elf_ldcache_lookup(LDCACHE_PATH, LIBC_SONAME, path,
 					    sizeof(path));

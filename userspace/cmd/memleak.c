@@ -435,6 +435,7 @@ static void *poll_maps(void *arg);
 static int find_libcs(const struct memleak_state *st, const struct pm_cli *cli,
 		      struct pm_elf_file_set *libs, struct pm_error *err)
 {
+	pid_t pids[PM_CLI_MAX_PIDS];
 	char path[PATH_MAX];
 	size_t i;
 	int ret;
@@ -449,19 +450,9 @@ static int find_libcs(const struct memleak_state *st, const struct pm_cli *cli,
 					    path, strerror(-ret));
 		return 0;
 	}
-	for (i = 0; i < cli->nr_pids; i++) {
-		pid_t pid = st->child ? 0 : (pid_t)cli->pids[i];
-
-		ret = pm_elf_mapped_libc(pid, path, sizeof(path));
-		if (ret == 0)
-			ret = pm_elf_file_set_add(libs, path);
-		if (ret < 0)
-			return pm_error_set(err, PM_ERR_RUNTIME, -ret,
-					    "cannot find the libc of process %u: %s (use -l LIBC)",
-					    pid ? (uint32_t)pid : (uint32_t)getpid(),
-					    strerror(-ret));
-	}
-	return 0;
+	for (i = 0; i < cli->nr_pids; i++)
+		pids[i] = st->child ? 0 : (pid_t)cli->pids[i];
+	return pm_elf_file_set_add_libcs(libs, pids, cli->nr_pids, err);
 }
 
 /* The allocator functions of @path, appended to @targets. */

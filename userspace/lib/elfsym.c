@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -609,4 +610,25 @@ int pm_elf_file_set_add(struct pm_elf_file_set *set, const char *path)
 	strcpy(set->file[set->n].path, path);
 	set->n++;
 	return 1;
+}
+
+int pm_elf_file_set_add_libcs(struct pm_elf_file_set *set,
+			      const pid_t *pids, size_t nr_pids,
+			      struct pm_error *err)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < nr_pids; i++) {
+		ret = pm_elf_mapped_libc(pids[i], path, sizeof(path));
+		if (ret == 0)
+			ret = pm_elf_file_set_add(set, path);
+		if (ret < 0)
+			return pm_error_set(err, PM_ERR_RUNTIME, -ret,
+					    "cannot find the libc of process %d: %s (use -l LIBC)",
+					    pids[i] ? (int)pids[i] : (int)getpid(),
+					    strerror(-ret));
+	}
+	return 0;
 }

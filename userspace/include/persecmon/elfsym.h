@@ -116,6 +116,14 @@ struct pm_elf_file_set {
  */
 int pm_elf_file_set_add(struct pm_elf_file_set *set, const char *path);
 
+/*
+ * Adds to @set the libc each of @pids maps (pm_elf_mapped_libc(); pid 0:
+ * the caller). On failure @err names the process and suggests -l LIBC.
+ */
+int pm_elf_file_set_add_libcs(struct pm_elf_file_set *set,
+			      const pid_t *pids, size_t nr_pids,
+			      struct pm_error *err);
+
 /* The path of the library @soname in /etc/ld.so.cache (-ENOENT if none). */
 int pm_elf_ldcache_lookup(const char *cache, const char *soname, char *path,
 			  size_t len);
