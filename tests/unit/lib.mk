@@ -70,3 +70,8 @@ UNIT_TESTS += test_lib_latstat
 test_lib_latstat_SRCS := userspace/lib/latstat.c
 test_lib_latstat_CFLAGS := $(LIB_TEST_CFLAGS)
 test_lib_latstat_LDLIBS := -lm
+
+# A command held before its exec and stopped at exec and exit (memleak -c).
+UNIT_TESTS += test_lib_child
+test_lib_child_SRCS := userspace/lib/child.c userspace/lib/error.c
+test_lib_child_CFLAGS := $(LIB_TEST_CFLAGS)

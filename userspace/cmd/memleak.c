@@ -16,16 +16,17 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "persecmon/child.h"
 #include "persecmon/elfsym.h"
 #include "persecmon/error.h"
 #include "persecmon/leaks.h"
@@ -62,19 +63,23 @@ struct memleak_state {
 		struct pm_usyms *us;
 	} procs[PM_CLI_MAX_PIDS];
 	size_t nr_procs;
-	pid_t child;		/* -c: the command, 0 once reaped */
+	struct pm_child cmd;	/* -c: the command; .pid 0 once reaped */
+	bool has_command;
 	pid_t procs_child_tgid;	/* -c: the command's pid, kept */
-	int child_gate;		/* -c: write end the child waits on */
-	int child_status;
-	bool child_done;	/* -c: reaped; one more round, then stop */
+	atomic_bool child_exited; /* -c: reaped by the watcher */
+	bool child_done;	/* -c: one more round after the exit, then stop */
 	/*
 	 * -c: a short command may exit before its records are read, taking
-	 * its mappings along; a thread re-reads them while it lives.
+	 * its mappings along. A thread watches it: it reads them at each
+	 * exec and exit stop, and every POLL_MAPS_NS between (dlopen()).
 	 */
-	pthread_t poller;
-	bool poller_running;
-	atomic_bool poller_stop;
-	pthread_mutex_t lock;	/* procs[].us against the poller */
+	pthread_t watcher;
+	bool watcher_running;
+	atomic_bool watcher_stop;
+	sem_t released;		/* the watcher let the command run (or failed) */
+	struct pm_error release_err;
+	int release_ret;
+	pthread_mutex_t lock;	/* procs[].us against the watcher */
 	uint64_t filtered;	/* allocations outside -z/-Z */
 	int error;		/* -ENOMEM from the tracker */
 };
@@ -207,9 +212,17 @@ static struct pm_usyms *proc_syms(struct memleak_state *st, uint32_t tgid)
 	struct pm_error err;
 	size_t i;
 
-	for (i = 0; i < st->nr_procs; i++)
-		if (st->procs[i].tgid == tgid)
-			return st->procs[i].us;
+	for (i = 0; i < st->nr_procs; i++) {
+		if (st->procs[i].tgid != tgid)
+			continue;
+		/*
+		 * Not opened yet: it had no mapped file then (in the middle
+		 * of an exec), or was gone. Try again: exec stops come later.
+		 */
+		if (!st->procs[i].us)
+			pm_usyms_open(&st->procs[i].us, tgid, NULL, &err);
+		return st->procs[i].us;
+	}
 	if (st->nr_procs == PM_CLI_MAX_PIDS)
 		return NULL;
 	st->procs[st->nr_procs].tgid = tgid;
@@ -389,11 +402,8 @@ static int report(struct pm_snoop_ctx *sc, bool last)
 	 */
 	if (st->child_done)
 		return 1;
-	if (st->child > 0 && waitpid(st->child, &st->child_status, WNOHANG) ==
-	    st->child) {
-		st->child = 0;
+	if (st->has_command && atomic_load(&st->child_exited))
 		st->child_done = true;
-	}
 	return 0;
 }
 
@@ -425,7 +435,7 @@ static const struct {
 
 #define NR_ALLOC_FUNCTIONS (sizeof(alloc_functions) / sizeof(alloc_functions[0]))
 
-static void *poll_maps(void *arg);
+static void *watch_command(void *arg);
 
 /*
  * The libc files to probe: -l, the one each -p process maps (reached
@@ -451,7 +461,7 @@ static int find_libcs(const struct memleak_state *st, const struct pm_cli *cli,
 		return 0;
 	}
 	for (i = 0; i < cli->nr_pids; i++)
-		pids[i] = st->child ? 0 : (pid_t)cli->pids[i];
+		pids[i] = st->has_command ? 0 : (pid_t)cli->pids[i];
 	return pm_elf_file_set_add_libcs(libs, pids, cli->nr_pids, err);
 }
 
@@ -532,77 +542,66 @@ static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
 	free(libs);
 	if (ret < 0)
 		return ret;
-	if (st->child > 0) {
+	if (st->has_command) {
 		/* Everything is in place: let the command exec. */
-		if (write(st->child_gate, "g", 1) != 1)
-			return pm_error_set(err, PM_ERR_RUNTIME, errno,
-					    "cannot start the command: %s",
-					    strerror(errno));
-		close(st->child_gate);
-		st->child_gate = -1;
-		if (pthread_create(&st->poller, NULL, poll_maps, st) == 0)
-			st->poller_running = true;
+		if (pthread_create(&st->watcher, NULL, watch_command, st) != 0)
+			return pm_error_set(err, PM_ERR_RUNTIME, EAGAIN,
+					    "cannot start the command's watcher");
+		st->watcher_running = true;
+		sem_wait(&st->released);
+		if (st->release_ret < 0) {
+			*err = st->release_err;
+			return st->release_ret;
+		}
 	}
 	return 0;
 }
 
 #define POLL_MAPS_NS	10000000L
 
-static void *poll_maps(void *arg)
+static void refresh_maps(struct memleak_state *st)
+{
+	struct pm_usyms *us;
+
+	pthread_mutex_lock(&st->lock);
+	us = proc_syms(st, (uint32_t)st->procs_child_tgid);
+	if (us)
+		pm_usyms_refresh(us);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* The -c command's tracer: see persecmon/child.h. */
+static void *watch_command(void *arg)
 {
 	struct memleak_state *st = arg;
 	const struct timespec period = { 0, POLL_MAPS_NS };
-	struct pm_usyms *us;
+	struct pm_error warn;
 
-	while (!atomic_load(&st->poller_stop)) {
-		pthread_mutex_lock(&st->lock);
-		us = proc_syms(st, (uint32_t)st->procs_child_tgid);
-		if (us)
-			pm_usyms_refresh(us);
-		pthread_mutex_unlock(&st->lock);
+	st->release_ret = pm_child_release(&st->cmd, &warn,
+					     &st->release_err);
+	sem_post(&st->released);
+	if (st->release_ret < 0)
+		return NULL;
+	if (warn.kind != PM_ERR_NONE)
+		fprintf(stderr, "persecmon memleak: warning: %s\n", warn.msg);
+	while (!atomic_load(&st->watcher_stop)) {
+		switch (pm_child_poll(&st->cmd)) {
+		case PM_CHILD_EXEC:
+		case PM_CHILD_EXITING:
+			refresh_maps(st);
+			pm_child_resume(&st->cmd);
+			continue;
+		case PM_CHILD_EXITED:
+			atomic_store(&st->child_exited, true);
+			return NULL;
+		case PM_CHILD_RUNNING:
+			break;
+		}
+		refresh_maps(st);
 		nanosleep(&period, NULL);
 	}
+	/* Stopped first: ending this thread detaches, it runs on. */
 	return NULL;
-}
-
-/* Forks /bin/sh -c @command, held until setup_uprobes() lets it go. */
-static int start_command(struct memleak_state *st, const char *command,
-			 struct pm_error *err)
-{
-	char *exec_cmd;
-	int gate[2];
-	pid_t pid;
-	char c;
-
-	if (asprintf(&exec_cmd, "exec %s", command) < 0)
-		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM,
-				    "out of memory");
-	if (pipe2(gate, O_CLOEXEC) < 0) {
-		free(exec_cmd);
-		return pm_error_set(err, PM_ERR_RUNTIME, errno, "pipe: %s",
-				    strerror(errno));
-	}
-	pid = fork();
-	if (pid < 0) {
-		free(exec_cmd);
-		return pm_error_set(err, PM_ERR_RUNTIME, errno, "fork: %s",
-				    strerror(errno));
-	}
-	if (pid == 0) {
-		close(gate[1]);
-		/* EOF without a byte: the tracer gave up. */
-		if (read(gate[0], &c, 1) != 1)
-			_exit(127);
-		/* exec: the command itself must be the traced process. */
-		execl("/bin/sh", "sh", "-c", exec_cmd, (char *)NULL);
-		_exit(127);
-	}
-	free(exec_cmd);
-	close(gate[0]);
-	st->child = pid;
-	st->procs_child_tgid = pid;
-	st->child_gate = gate[1];
-	return 0;
 }
 
 /* -s: the module parameter, set while running, restored after. */
@@ -651,7 +650,7 @@ int cmd_memleak(const char *name, int argc, char **argv)
 		.examples = memleak_examples,
 	};
 	struct memleak_state st = {
-		.child_gate = -1,
+		.cmd = { .gate = -1 },
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	struct pm_snoop sn = {
@@ -714,11 +713,14 @@ int cmd_memleak(const char *name, int argc, char **argv)
 		sn.what = "libc allocations";
 		param = "memleak_sample";
 		if (opts.command) {
-			if (start_command(&st, opts.command, &err) < 0) {
+			if (pm_child_start(&st.cmd, opts.command, &err) < 0) {
 				ret = pm_error_report(&err, name);
 				goto out;
 			}
-			cli.pids[0] = (uint32_t)st.child;
+			st.has_command = true;
+			st.procs_child_tgid = st.cmd.pid;
+			sem_init(&st.released, 0, 0);
+			cli.pids[0] = (uint32_t)st.cmd.pid;
 			cli.nr_pids = 1;
 		}
 	}
@@ -728,9 +730,9 @@ int cmd_memleak(const char *name, int argc, char **argv)
 		goto out;
 	}
 	ret = pm_snoop_run(&sn, &cli, &st);
-	if (st.poller_running) {
-		atomic_store(&st.poller_stop, true);
-		pthread_join(st.poller, NULL);
+	if (st.watcher_running) {
+		atomic_store(&st.watcher_stop, true);
+		pthread_join(st.watcher, NULL);
 	}
 	if (st.error)
 		fprintf(stderr, "%s: out of memory keeping the allocations\n",
@@ -739,18 +741,14 @@ int cmd_memleak(const char *name, int argc, char **argv)
 					  &err) < 0)
 		fprintf(stderr, "%s: warning: %s\n", name, err.msg);
 out:
-	if (st.child_gate >= 0) {
-		/* Never released: it exits at EOF. */
-		close(st.child_gate);
-		if (st.child > 0)
-			waitpid(st.child, NULL, 0);
-		st.child = 0;
-	}
-	if (st.child > 0) {
+	if (st.has_command && st.cmd.gate >= 0)
+		pm_child_abandon(&st.cmd);
+	else if (st.has_command && st.cmd.pid > 0)
 		/* Stopped before the command ended: leave it running. */
 		fprintf(stderr, "%s: command still running as pid %d\n", name,
-			(int)st.child);
-	}
+			(int)st.cmd.pid);
+	if (st.has_command)
+		sem_destroy(&st.released);
 	for (i = 0; i < st.nr_procs; i++)
 		pm_usyms_close(st.procs[i].us);
 	pm_usyms_cache_free();
