@@ -5,8 +5,10 @@
 # overlay of the host's root. Runs each test script named in run.conf with
 # a timeout and judges it: its exit code (0 pass, 1 fail, 4 skip), any new
 # kernel splat in dmesg while it ran, the module left loaded, and (on the
-# debug kernel) kmemleak reports from the module. Results go to the
-# writable results share; run-vm.sh turns them into TAP.
+# debug kernel) kmemleak reports from the module: after each test with
+# PM_KMEMLEAK_MODE=each, else once in t99-kmemleak for the instances
+# every test unloaded. Results go to the writable results share; run-vm.sh
+# turns them into TAP.
 #
 # Results share layout (build/vm-results/<release>/ on the host):
 #   run.conf          written by the host: what to run
@@ -14,7 +16,7 @@
 #   tests/T.out       the test's output
 #   tests/T.dmesg     the kernel log while it ran
 #   tests/T.bad       the lines of it that fail a test
-#   tests/T.kmemleak  the leak check after T (debug kernel)
+#   tests/T.kmemleak  the leak check after T (PM_KMEMLEAK_MODE=each)
 #   tests/T.verdict   "pass", "fail" or "skip REASON"
 #   tests/T.diag      evidence lines for a failure
 #   tests/T.d/        files the test left in $PM_ARTIFACTS
@@ -25,6 +27,8 @@
 set -uo pipefail
 
 results=/run/persecmon-vm
+# Module instances unloaded so far, for t99-kmemleak (PM_KMEMLEAK_MODE=suite).
+PM_SUITE_LEAK_RANGES=/tmp/persecmon-leak-ranges.suite
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=dumb
 
@@ -94,7 +98,7 @@ run_test() {
 	(
 		cd "$PM_TOP" || exit 1
 		export PM_ARTIFACTS=$results/tests/$t.d PM_SLOW PM_KMEMLEAK_DEFER=1 PM_DKMS_TREE \
-			PM_LEAK_RANGES=$ranges
+			PM_LEAK_RANGES=$ranges PM_SUITE_LEAK_RANGES PM_KMEMLEAK_MODE
 		exec timeout -k 10 "$budget" bash "$file" </dev/null
 	) >"$out" 2>&1 || rc=$?
 
@@ -133,11 +137,17 @@ run_test() {
 		fi
 	fi
 
-	if [ -s "$ranges" ]; then
+	if [ -s "$ranges" ] && [ "${PM_KMEMLEAK_MODE:-suite}" = each ]; then
 		if ! PM_LEAK_RANGES=$ranges kmemleak_check >"$results/tests/$t.kmemleak" 2>&1; then
 			verdict=fail
 			cat "$results/tests/$t.kmemleak" >>"$diag"
 		fi
+	elif [ -s "$ranges" ]; then
+		# t99-kmemleak scans once for all of them; each range names
+		# its test, so that a leak still points at the one that made it.
+		sed "s/^/$t:/" "$ranges" >>"$PM_SUITE_LEAK_RANGES"
+		cp "$ranges.unloaded" "$PM_SUITE_LEAK_RANGES.unloaded" 2>/dev/null
+		rm -f "$ranges" "$ranges.unloaded"
 	fi
 
 	echo "persecmon-vm: end $t" >/dev/kmsg

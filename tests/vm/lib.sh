@@ -254,9 +254,13 @@ kmemleak_ours() {
 			while (match(rest, /(\[<|0x)[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]/)) {
 				a = "x" substr(rest, RSTART + 2, 16)
 				rest = substr(rest, RSTART + RLENGTH)
+				# Instances loaded at the same address: name them all.
+				who = ""
 				for (i = 1; i <= n; i++)
 					if (a >= lo[i] && a < hi[i])
-						mark = "    ^ in persecmon " name[i] "\n"
+						who = who (who == "" ? "" : ", ") name[i]
+				if (who != "")
+					mark = "    ^ in persecmon " who "\n"
 			}
 			if (mark != "") { obj = obj mark; hit = 1 }
 		}

@@ -10,9 +10,10 @@
 #         (default: ../shared/kernels next to the repo).
 # TEST    t01-load-unload.sh, t01-load-unload, load-unload, a glob such as
 #         't0*', or the path of a test script anywhere on the host.
-#         Default: every tests/vm/t[0-9]*.sh in order. t00-boot-clean always
-#         runs first: a splat from the environment would switch lockdep off
-#         and hide ours.
+#         Default: every tests/vm/t[0-9]*.sh in order, less those whose
+#         "# vm-kconfig: CONFIG_X" line names an option this kernel lacks.
+#         t00-boot-clean always runs first: a splat from the environment
+#         would switch lockdep off and hide ours.
 #
 # The guest sees the host's root read-only over 9p under a tmpfs overlay,
 # so it runs the host's userland and this repo's build/ (the module from
@@ -36,6 +37,11 @@
 #                               this kernel first (natively, into
 #                               build/dkms/<release>/) and the guest
 #                               installs, loads and removes that build
+#   PERSECMON_VM_KMEMLEAK       suite (default): one kmemleak scan after all
+#                               tests (t99-kmemleak) for every module
+#                               instance they unloaded; each: a scan after
+#                               every test, which names the test but costs
+#                               about a minute each on the debug kernel
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -112,9 +118,18 @@ resolve_test() {
 	shopt -u nullglob
 	[ "$found" = 1 ] || die "no test matches '$arg' in $here"
 }
+# kconfig_wanted FILE: the kernel has every option FILE's "vm-kconfig" names.
+kconfig_wanted() {
+	local opt
+	while read -r opt; do
+		grep -q "^$opt=[ym]" "$config" 2>/dev/null || return 1
+	done < <(sed -n '1,30s/^# vm-kconfig: *//p' "$1")
+}
 add_test "$here/t00-boot-clean.sh"
 if [ $# -eq 0 ]; then
-	set -- 't[0-9]*.sh'
+	for f in "$here"/t[0-9]*.sh; do
+		kconfig_wanted "$f" && add_test "$f"
+	done
 fi
 for arg; do resolve_test "$arg"; done
 
@@ -202,6 +217,7 @@ write_conf() {
 		printf 'PM_KERNEL=%q\n' "$rel"
 		printf 'PM_SLOW=%q\n' "$slow"
 		printf 'PM_BOOT_RETRY=%q\n' "$1"
+		printf 'PM_KMEMLEAK_MODE=%q\n' "${PERSECMON_VM_KMEMLEAK:-suite}"
 		printf 'PM_TESTS=('
 		printf ' %q' "${tests[@]}"
 		printf ' )\nPM_TIMEOUTS=('
