@@ -93,6 +93,19 @@ int pm_group_lookup(const char *name)
 	return ret;
 }
 
+u64 pm_groups_registered(void)
+{
+	unsigned int id;
+	u64 mask = 0;
+
+	mutex_lock(&pm_groups_lock);
+	for (id = 0; id < PM_GROUPS_NR; id++)
+		if (pm_group_table[id])
+			mask |= BIT_ULL(id);
+	mutex_unlock(&pm_groups_lock);
+	return mask;
+}
+
 /* Registered groups live until module exit, so the name may be kept. */
 const char *pm_group_name(unsigned int id)
 {

@@ -42,6 +42,8 @@ void pm_groups_exit(void);
 /* Returns the group id for @name, or -ENOENT. */
 int pm_group_lookup(const char *name);
 const char *pm_group_name(unsigned int id);
+/* Mask of the registered groups' ids. */
+u64 pm_groups_registered(void);
 
 /* One reference; the first attaches the group. */
 int pm_group_get(unsigned int id);

@@ -188,11 +188,9 @@ static bool pm_filter_has_tgid(const struct pm_filter_spec *spec, u32 tgid)
 }
 
 static bool pm_filter_pass(const struct pm_session *s,
+			   const struct pm_filter_spec *spec,
 			   const struct pm_emit *em)
 {
-	const struct pm_filter *filter = rcu_dereference_sched(s->filter);
-	const struct pm_filter_spec *spec = &filter->spec;
-
 	if (em->tgid == s->owner_tgid && !spec->include_self)
 		return false;
 	if (spec->cgroup_id && spec->cgroup_id != em->cgroup_id)
@@ -202,11 +200,18 @@ static bool pm_filter_pass(const struct pm_session *s,
 	return true;
 }
 
+/* @records: and wants them written, not only counted (quiet groups). */
 static bool pm_session_wants(const struct pm_session *s,
-			     const struct pm_emit *em)
+			     const struct pm_emit *em, bool records)
 {
-	return s && (READ_ONCE(s->groups) & BIT_ULL(em->group)) &&
-	       pm_filter_pass(s, em);
+	const struct pm_filter *filter;
+
+	if (!s || !(READ_ONCE(s->groups) & BIT_ULL(em->group)))
+		return false;
+	filter = rcu_dereference_sched(s->filter);
+	if (records && (filter->spec.quiet_groups & BIT_ULL(em->group)))
+		return false;
+	return pm_filter_pass(s, &filter->spec, em);
 }
 
 bool pm_emit_wanted(const struct pm_emit *em)
@@ -215,7 +220,7 @@ bool pm_emit_wanted(const struct pm_emit *em)
 
 	for (slot = em->slot; slot < max_sessions; slot++)
 		if (pm_session_wants(rcu_dereference_sched(pm_slots[slot]),
-				     em))
+				     em, false))
 			return true;
 	return false;
 }
@@ -230,7 +235,7 @@ struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 	while (em->slot < max_sessions) {
 		s = rcu_dereference_sched(pm_slots[em->slot]);
 		em->slot++;
-		if (!pm_session_wants(s, em))
+		if (!pm_session_wants(s, em, true))
 			continue;
 		ring = &per_cpu_ptr(s->cpus, em->cpu)->ring;
 		rec = pm_ring_reserve(ring, type, size);

@@ -41,9 +41,10 @@ struct pm_session;
  * preemptible, as uprobe handlers are), samples the time and the current
  * task, and returns true: pm_emit_end() must follow. pm_emit_reserve()
  * returns a zeroed record in the next session that wants it (group enabled,
- * filters pass) with the common header filled, or NULL when no session is
- * left; a session whose buffer is full counts the drop and is skipped. Call
- * pm_emit_commit() on each record before the next pm_emit_reserve().
+ * filters pass, group not quiet) with the common header filled, or NULL
+ * when no session is left; a session whose buffer is full counts the drop
+ * and is skipped. Call pm_emit_commit() on each record before the next
+ * pm_emit_reserve().
  *
  * Callable from any context, NMI included. Never sleeps, allocates, takes
  * a lock or wakes a task directly (wakeups go through irq_work).
@@ -96,8 +97,9 @@ struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 /*
  * Between pm_emit_begin() and the first pm_emit_reserve(): whether any
  * session wants this event (group enabled, filters pass), whatever room
- * its buffers have. For state kept beside the records (e.g. the memleak
- * group's outstanding blocks).
+ * its buffers have and whether it wants the records at all (a quiet
+ * group, PERSECMON_A_FILTER_QUIET). For state kept beside the records
+ * (e.g. the memleak group's outstanding blocks).
  */
 bool pm_emit_wanted(const struct pm_emit *em);
 void pm_emit_commit(struct pm_emit *em, struct persecmon_record *rec);
@@ -138,6 +140,7 @@ int pm_session_set_group(u32 id, u64 token, unsigned int group, bool on);
 struct pm_filter_spec {
 	u64 cgroup_id;			/* 0: any cgroup */
 	bool include_self;		/* keep the opener's own events */
+	u64 quiet_groups;		/* wanted, but write no records */
 	unsigned int nr_tgids;		/* 0: any process */
 	u32 tgids[PM_FILTER_TGIDS_MAX];
 };

@@ -50,6 +50,7 @@ static const struct nla_policy pm_filter_policy[PERSECMON_A_MAX + 1] = {
 	[PERSECMON_A_FILTER_TGID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[PERSECMON_A_FILTER_CGROUP] = { .type = NLA_U64 },
 	[PERSECMON_A_FILTER_INCLUDE_SELF] = { .type = NLA_FLAG },
+	[PERSECMON_A_FILTER_QUIET] = { .type = NLA_U64 },
 };
 
 /* Not const: 6.1's nla_policy points at it through a non-const pointer. */
@@ -568,6 +569,15 @@ static int pm_genl_set_filter(struct sk_buff *skb, struct genl_info *info)
 			nla_get_u64(info->attrs[PERSECMON_A_FILTER_CGROUP]);
 	spec.include_self =
 		nla_get_flag(info->attrs[PERSECMON_A_FILTER_INCLUDE_SELF]);
+	nla = info->attrs[PERSECMON_A_FILTER_QUIET];
+	if (nla) {
+		spec.quiet_groups = nla_get_u64(nla);
+		if (spec.quiet_groups & ~pm_groups_registered()) {
+			NL_SET_ERR_MSG_ATTR(info->extack, nla,
+					    "FILTER_QUIET names a group this module does not have");
+			return -EINVAL;
+		}
+	}
 
 	ret = pm_session_set_filter(ref.id, ref.token, &spec);
 	return pm_genl_session_error(info, ret);

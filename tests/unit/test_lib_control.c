@@ -89,6 +89,7 @@ static void check_filter_request(void **state)
 	struct pm_filter f = {
 		.tgids = tgids, .nr_tgids = 3, .cgroup_id = 99,
 		.include_self = true,
+		.quiet_groups = 1ULL << PERSECMON_GROUP_MEMLEAK,
 	};
 	struct nlattr *tb[PERSECMON_A_MAX + 1], *a;
 	struct nl_msg *m;
@@ -107,6 +108,8 @@ static void check_filter_request(void **state)
 	assert_true(nla_get_u64(tb[PERSECMON_A_FILTER_CGROUP]) == 99);
 	assert_non_null(tb[PERSECMON_A_FILTER_INCLUDE_SELF]);
 	assert_int_equal(nla_len(tb[PERSECMON_A_FILTER_INCLUDE_SELF]), 0);
+	assert_true(nla_get_u64(tb[PERSECMON_A_FILTER_QUIET]) ==
+		    1ULL << PERSECMON_GROUP_MEMLEAK);
 	nlmsg_free(m);
 
 	f = (struct pm_filter){ 0 };
@@ -115,6 +118,7 @@ static void check_filter_request(void **state)
 	assert_null(tb[PERSECMON_A_FILTER_TGID]);
 	assert_null(tb[PERSECMON_A_FILTER_CGROUP]);
 	assert_null(tb[PERSECMON_A_FILTER_INCLUDE_SELF]);
+	assert_null(tb[PERSECMON_A_FILTER_QUIET]);
 	assert_non_null(tb[PERSECMON_A_SESSION_TOKEN]);
 	nlmsg_free(m);
 }

@@ -44,7 +44,7 @@ CMD = {"GET_STATUS": 1, "ENABLE": 2, "DISABLE": 3, "SET_FILTER": 4,
        "TRIGGER": 5}
 A = {"GROUP": 9, "SESSION_ID": 10, "SESSION_TOKEN": 11, "FILTER_TGID": 12,
      "TRIGGER_RUN_ID": 15, "TRIGGER_COUNT": 16, "TRIGGER_CONTEXTS": 17,
-     "TRIGGER_FILL": 18, "GROUP_HOLD": 27}
+     "TRIGGER_FILL": 18, "GROUP_HOLD": 27, "FILTER_QUIET": 28}
 
 
 def check_header_constants():
@@ -241,14 +241,24 @@ def malformed(g, fam):
          string(A["GROUP"], "test") + attr(A["GROUP_HOLD"], b"\1\0\0\0"), {}),
         ("ENABLE GROUP_HOLD of an unknown group", CMD["ENABLE"],
          string(A["GROUP"], "nosuchgroup") + attr(A["GROUP_HOLD"], b""), {}),
+        # Checked before the session is looked up: EINVAL, not ENOENT.
+        ("SET_FILTER FILTER_QUIET of no group", CMD["SET_FILTER"],
+         u32(A["SESSION_ID"], 0x7fffffff) + u64(A["SESSION_TOKEN"], 1) +
+         u64(A["FILTER_QUIET"], 1 << 62), {"expect": errno.EINVAL}),
+        ("SET_FILTER FILTER_QUIET as a u32", CMD["SET_FILTER"],
+         u32(A["SESSION_ID"], 0x7fffffff) + u64(A["SESSION_TOKEN"], 1) +
+         u32(A["FILTER_QUIET"], 1), {"expect": errno.EINVAL}),
     ]
     bad = 0
     for what, cmd, payload, kw in cases:
+        expect = kw.pop("expect", None)
         err, msg, _ = g.send_raw(fam, cmd, payload, **kw)
         verdict = "ok" if err else "ACCEPTED"
+        if err and expect is not None and err != expect:
+            verdict = "WRONG ERRNO (want %s)" % errno.errorcode[expect]
         print("%-45s -> %-12s %s  %s" % (what, errno.errorcode.get(err, err),
                                          verdict, msg or ""))
-        if not err:
+        if verdict != "ok":
             bad += 1
     err, msg, data = g.send_raw(fam, CMD["GET_STATUS"])
     print("%-45s -> %s, %d reply message(s)" % ("well-formed GET_STATUS afterwards",

@@ -255,6 +255,9 @@ struct nl_msg *pm_ctl_msg_filter(int family,
 	if (filter->include_self &&
 	    nla_put_flag(m, PERSECMON_A_FILTER_INCLUDE_SELF) < 0)
 		goto fail;
+	if (filter->quiet_groups &&
+	    nla_put_u64(m, PERSECMON_A_FILTER_QUIET, filter->quiet_groups) < 0)
+		goto fail;
 	return m;
 fail:
 	nlmsg_free(m);

@@ -82,6 +82,7 @@ static const char *const attr_names[] = {
 	[PERSECMON_A_PROBE]		= "PROBE",
 	[PERSECMON_A_UPROBE]		= "UPROBE",
 	[PERSECMON_A_GROUP_HOLD]	= "GROUP_HOLD",
+	[PERSECMON_A_FILTER_QUIET]	= "FILTER_QUIET",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

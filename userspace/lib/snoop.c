@@ -120,8 +120,7 @@ static int setup_session(struct snoop_run *run, struct pm_reader *r,
 		.token = r->info.session_token,
 	};
 	struct pm_filter filter = {
-		.tgids = cli->pids,
-		.nr_tgids = cli->nr_pids,
+		.quiet_groups = run->sn->quiet_groups,
 	};
 	const char *const *g;
 	struct pm_ctl *ctl;
@@ -130,7 +129,11 @@ static int setup_session(struct snoop_run *run, struct pm_reader *r,
 	ret = pm_ctl_open(&ctl, false, err);
 	if (ret < 0)
 		return ret;
-	if (cli->nr_pids && !run->sn->pids_in_userspace)
+	if (!run->sn->pids_in_userspace) {
+		filter.tgids = cli->pids;
+		filter.nr_tgids = cli->nr_pids;
+	}
+	if (filter.nr_tgids || filter.quiet_groups)
 		ret = pm_ctl_set_filter(ctl, &session, &filter, err);
 	if (ret >= 0 && run->sn->setup)
 		ret = run->sn->setup(&run->sc, ctl, &session, err);

@@ -18,7 +18,7 @@
 #include <linux/ioctl.h>
 
 #define PERSECMON_ABI_MAJOR		1
-#define PERSECMON_ABI_MINOR		4
+#define PERSECMON_ABI_MINOR		5
 
 #define PERSECMON_DEVICE_NAME		"persecmon"
 #define PERSECMON_DEVICE_PATH		"/dev/persecmon"
@@ -646,6 +646,17 @@ enum persecmon_attr {
 	 * with DISABLE + GROUP_HOLD from that socket or when it closes.
 	 */
 	PERSECMON_A_GROUP_HOLD,
+	/*
+	 * u64 (ABI 1.5), SET_FILTER: mask of enum persecmon_group whose
+	 * records this session does not want in its buffers. The session
+	 * still wants those events in every other respect: state the module
+	 * keeps for wanted processes (the memleak group's table of
+	 * outstanding blocks) follows the session's groups and filter, and
+	 * the reader reads that state (AGG_DUMP) instead of the stream,
+	 * paying for no record. A bit of a group the module does not have
+	 * is EINVAL.
+	 */
+	PERSECMON_A_FILTER_QUIET,
 	__PERSECMON_A_MAX,
 };
 #define PERSECMON_A_MAX (__PERSECMON_A_MAX - 1)

@@ -100,6 +100,12 @@ struct pm_filter {
 	size_t nr_tgids;
 	uint64_t cgroup_id;	/* 0: any */
 	bool include_self;	/* keep the readers' own events */
+	/*
+	 * Groups (1 << enum persecmon_group) wanted without their records
+	 * (ABI 1.5): the module's per-process state, such as the memleak
+	 * table, still follows this session.
+	 */
+	uint64_t quiet_groups;
 };
 
 struct pm_trigger {

@@ -45,6 +45,12 @@ struct pm_snoop {
 	 */
 	bool pids_in_userspace;
 	/*
+	 * Groups (1 << enum persecmon_group) the session enables without
+	 * their records (PERSECMON_A_FILTER_QUIET): the command reads what
+	 * the module keeps for it (e.g. the memleak table) instead.
+	 */
+	uint64_t quiet_groups;
+	/*
 	 * Optional, before the groups are enabled: extra session setup
 	 * (e.g. uprobe targets). 0 or a negative errno with @err set.
 	 */
