@@ -395,7 +395,8 @@ static int elf_debug_path(Elf *elf, char *buf, size_t len)
 	return -1;
 }
 
-static void elf_parse(struct elf_file *ef, const char *open_path)
+/* -errno when @open_path cannot be opened; else 0, ef->ok if parsed. */
+static int elf_parse(struct elf_file *ef, const char *open_path)
 {
 	char debug[512];
 	size_t nphdr, i;
@@ -404,13 +405,13 @@ static void elf_parse(struct elf_file *ef, const char *open_path)
 
 	fd = open(open_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return -errno;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nphdr)) {
 		if (elf)
 			elf_end(elf);
 		close(fd);
-		return;
+		return 0;
 	}
 	ef->loads = calloc(nphdr ? nphdr : 1, sizeof(*ef->loads));
 	for (i = 0; ef->loads && i < nphdr; i++) {
@@ -450,11 +451,15 @@ static void elf_parse(struct elf_file *ef, const char *open_path)
 	}
 	elf_end(elf);
 	close(fd);
+	return 0;
 }
 
 /*
  * The parsed file at @path (opened through @open_path, which may be a
- * /proc/PID/root/... or map_files path), parsed on first use.
+ * /proc/PID/root/... or map_files path), parsed on first use. NULL when
+ * @open_path cannot be opened: a process's map_files entry goes with the
+ * process between stat() and open(), and caching that would leave the
+ * file without symbols for good.
  */
 static struct elf_file *elf_get(const char *path, const char *open_path)
 {
@@ -480,7 +485,11 @@ static struct elf_file *elf_get(const char *path, const char *open_path)
 	ef->base = slash ? slash + 1 : ef->path;
 	ef->dev = st.st_dev;
 	ef->ino = st.st_ino;
-	elf_parse(ef, open_path);
+	if (elf_parse(ef, open_path) < 0) {
+		free(ef->path);
+		free(ef);
+		return NULL;
+	}
 	ef->next = elf_files;
 	elf_files = ef;
 	return ef;
@@ -634,15 +643,20 @@ static struct elf_file *umap_elf(struct pm_usyms *us, struct umap *m)
 	if (m->tried)
 		return m->ef;
 	m->tried = true;
-	/* The process's own view of the file (containers, deleted files). */
+	/*
+	 * The process's own view of the file (containers, deleted files),
+	 * then ours; each may vanish with the process, so fall through.
+	 */
 	snprintf(open_path, sizeof(open_path), "%s/%u/map_files/%" PRIx64 "-%" PRIx64,
 		 us->proc_root, us->pid, m->start, m->end);
-	if (access(open_path, R_OK) != 0)
+	m->ef = elf_get(m->path, open_path);
+	if (!m->ef) {
 		snprintf(open_path, sizeof(open_path), "%s/%u/root%s",
 			 us->proc_root, us->pid, m->path);
-	if (access(open_path, R_OK) != 0)
-		snprintf(open_path, sizeof(open_path), "%s", m->path);
-	m->ef = elf_get(m->path, open_path);
+		m->ef = elf_get(m->path, open_path);
+	}
+	if (!m->ef)
+		m->ef = elf_get(m->path, m->path);
 	return m->ef;
 }
 
