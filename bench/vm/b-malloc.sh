@@ -26,15 +26,22 @@ bench_begin malloc "one malloc(64) + one free() per op, libc $libc" \
 floor_measure floor-uprobes 3 "empty uprobe + uretprobe on malloc, uprobe on free" \
 	"uprobes=$libc:$malloc_off,$libc:$malloc_off:ret,$libc:$free_off"
 # PerSecMon's memleak group needs its uprobe targets from userspace, so
-# it is measured the way bcc memleak is: persecmon memleak -p PID
-# (records with user stacks streamed, outstanding allocations kept).
-ml_desc="PerSecMon: persecmon memleak -p PID (memleak group streaming, allocation stacks, outstanding allocations)"
+# it is measured the way bcc memleak is: persecmon memleak -p PID, by
+# default reading the kernel's table of outstanding blocks (the session
+# is quiet: no record per allocation), and with --stream (records with
+# user stacks streamed and paired in the reader).
+ml_desc="PerSecMon: persecmon memleak -p PID (kernel table of outstanding blocks, stacks deduplicated; no record per allocation)"
+mls_desc="PerSecMon: persecmon memleak -p PID --stream (every allocation and free streamed with its user stack, paired in the reader)"
 if [ ! -f "$BENCH_PM_KO" ] || ! out=$(insmod "$BENCH_PM_KO" 2>&1); then
 	bench_record setup "$bench_hook" persecmon-memleak floor-uprobes "" "$ml_desc"
 	bench_note persecmon-memleak "not measurable: no module or insmod failed: ${out:-no $BENCH_PM_KO}"
+	bench_record setup "$bench_hook" persecmon-memleak-stream floor-uprobes "" "$mls_desc"
+	bench_note persecmon-memleak-stream "not measurable: no module or insmod failed: ${out:-no $BENCH_PM_KO}"
 else
 	tool_measure_pid persecmon-memleak floor-uprobes "$ml_desc" \
 		'^Tracing' "$PM_TOP/build/bin/persecmon" memleak -p '{PID}'
+	tool_measure_pid persecmon-memleak-stream floor-uprobes "$mls_desc" \
+		'^Tracing' "$PM_TOP/build/bin/persecmon" memleak --stream -p '{PID}'
 	rmmod persecmon || bench_note persecmon-memleak "rmmod persecmon failed"
 fi
 tool_measure_pid bcc-memleak floor-uprobes "bcc memleak -p PID (allocation stacks, outstanding allocations)" \

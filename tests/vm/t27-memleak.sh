@@ -12,8 +12,11 @@
 # exactly K*S bytes in K allocations from a stack whose first frames are
 # leak_here and main, J allocations of the right size from each other
 # leaking function, and nothing outstanding from churn(); the same with
-# -c COMMAND after the command has exited; and the text form. The
-# runner fails the test on any kernel warning.
+# -c COMMAND after the command has exited, read from the kernel's table
+# (the default: the session is quiet, FILTER_QUIET, and writes no
+# allocation record, which is checked) and paired from the records
+# (--stream); and the text form. The runner fails the test on any kernel
+# warning.
 # vm-timeout: 600
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -158,9 +161,17 @@ k, s, j, which = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[
 assert lines, "no report"
 last = lines[-1]
 assert last["final"] and last["mode"] == "user", last
-print(f"{which}: outstanding {last['outstanding_allocations']} allocations, {last['outstanding_bytes']} bytes; allocs {last['allocs']} frees {last['frees']} unknown frees {last['frees_unknown']} replaced {last['replaced']}")
-for r in lines:
-    assert r["outstanding_allocations"] == r["allocs"] - r["frees"] - r["replaced"], r
+source = "stream" if "--stream" in which else "kernel_table"
+assert all(r["source"] == source for r in lines), (source, [r["source"] for r in lines])
+if source == "stream":
+    print(f"{which}: outstanding {last['outstanding_allocations']} allocations, {last['outstanding_bytes']} bytes; allocs {last['allocs']} frees {last['frees']} unknown frees {last['frees_unknown']} replaced {last['replaced']}")
+    for r in lines:
+        assert r["outstanding_allocations"] == r["allocs"] - r["frees"] - r["replaced"], r
+else:
+    print(f"{which}: outstanding {last['outstanding_allocations']} allocations, {last['outstanding_bytes']} bytes (kernel table; no room for {last['kernel_blocks_full']} blocks, {last['kernel_stacks_full']} stacks)")
+    for r in lines:
+        assert r["kernel_blocks_full"] == 0 and r["kernel_stacks_full"] == 0, r
+        assert r["outstanding_bytes"] >= sum(st["bytes"] for st in r["stacks"]), r
 def from_fn(name):
     return [st for st in last["stacks"] if st["stack"] and st["stack"][0].startswith(name + "+")]
 for st in last["stacks"]:
@@ -193,6 +204,7 @@ info "=== persecmon memleak -p PID --json"
 wl=$!
 wait_file pid
 read -r pid <"$dir/pid"
+started=$SECONDS
 start_tool memleak-p persecmon memleak -p "$pid" --json -T 20 1
 ml=$TOOL_PID
 assert_grep '^group memleak probe .*malloc mechanism uprobe attached 1 ' "$PM_DEBUGFS/probes"
@@ -200,6 +212,16 @@ touch "$dir/go"
 wait_file "done"
 sleep $((2 + PM_SLOW))
 grep '^group memleak' "$PM_DEBUGFS/probes"
+# Quiet: the workload made thousands of allocations and frees, the
+# session got none of them: only its clock records, about one a second.
+grep "^session .* owner_tgid $ml " "$PM_DEBUGFS/status" | tee "$PM_ARTIFACTS/session.txt"
+read -r written dropped < <(awk '{ for (i = 1; i < NF; i++) { if ($i == "written") w = $(i + 1); if ($i == "dropped") d = $(i + 1) } } END { print w, d }' "$PM_ARTIFACTS/session.txt")
+[ -n "$written" ] || fail "no session of persecmon memleak (pid $ml) in $PM_DEBUGFS/status"
+elapsed=$((SECONDS - started))
+[ "$written" -le $((elapsed + 3)) ] ||
+	fail "the quiet session got $written records in ${elapsed}s: more than its clock records"
+assert_eq 0 "$dropped" "records dropped for the quiet session"
+info "ok: the quiet session was written $written records in ${elapsed}s (clock records only)"
 # What the kernel keeps outstanding, while the session wants it.
 cat "$PM_DEBUGFS/memleak" >"$PM_ARTIFACTS/kernel-leaks.txt"
 python3 "$(dirname "$0")/nlraw.py" agg-dump memleak >"$PM_ARTIFACTS/kernel-leaks.json" ||
@@ -277,6 +299,13 @@ persecmon memleak -c "$dir/leaky $K $S $J $F $dir run" --json 1 >"$PM_ARTIFACTS/
 cat "$PM_ARTIFACTS/memleak-c.err"
 check_report "$PM_ARTIFACTS/memleak-c.json" "-c" || fail "memleak -c report"
 
+info "=== persecmon memleak -c COMMAND --stream: the records, paired here"
+persecmon memleak -c "$dir/leaky $K $S $J $F $dir run" --stream --json 1 >"$PM_ARTIFACTS/memleak-c-stream.json" 2>"$PM_ARTIFACTS/memleak-c-stream.err" ||
+	{ cat "$PM_ARTIFACTS/memleak-c-stream.err"; fail "persecmon memleak -c --stream exited $?"; }
+cat "$PM_ARTIFACTS/memleak-c-stream.err"
+grep -q 'events lost' "$PM_ARTIFACTS/memleak-c-stream.err" && fail "events were lost"
+check_report "$PM_ARTIFACTS/memleak-c-stream.json" "-c --stream" || fail "memleak -c --stream report"
+
 info "=== text output"
 persecmon memleak -c "$dir/leaky $K $S $J $F $dir run" -T 3 1 >"$PM_ARTIFACTS/memleak-c.txt" 2>&1 ||
 	{ cat "$PM_ARTIFACTS/memleak-c.txt"; fail "persecmon memleak -c (text) failed"; }
@@ -293,10 +322,11 @@ info "=== -c, again: every report after the exit is symbolized"
 for ((i = 1; i <= 8; i++)); do
 	persecmon memleak -c "$dir/leaky $K $S $J $F $dir run" -T 1 1 >"$PM_ARTIFACTS/memleak-c.$i.txt" 2>&1 ||
 		{ cat "$PM_ARTIFACTS/memleak-c.$i.txt"; fail "persecmon memleak -c (run $i) failed"; }
-	grep -q '^		leak_here+0x[0-9a-f]* \[leaky\]$' "$PM_ARTIFACTS/memleak-c.$i.txt" ||
-		{ cat "$PM_ARTIFACTS/memleak-c.$i.txt"; fail "run $i: leak_here is not symbolized"; }
+	# The top stack is leak_here's or (K scaled down) leak_aligned's.
+	grep -q '^		main+0x[0-9a-f]* \[leaky\]$' "$PM_ARTIFACTS/memleak-c.$i.txt" ||
+		{ cat "$PM_ARTIFACTS/memleak-c.$i.txt"; fail "run $i: the top stack is not symbolized"; }
 done
-info "ok: 8 of 8 reports name leak_here"
+info "ok: 8 of 8 final reports symbolized"
 
 unload_module
 rm -rf "$dir"

@@ -218,7 +218,9 @@ stop_tool ghl-ns
 expect_lookups ghl-ns "$ns" pm-life.test "$N"
 [ -z "$(dns_probes)" ] || fail "dns probes left after gethostlatency: $(dns_probes)"
 
-start_tool ml-ns persecmon memleak -v -p "$ns" --json 1
+# --stream: count every allocation (the default reads only what is
+# outstanding, and getaddrinfo() frees what it allocates).
+start_tool ml-ns persecmon memleak -v -p "$ns" --stream --json 1
 assert_grep "probing /proc/$ns/root$LIBC\$" "$D/ml-ns.err"
 drv ns gai pm-life.test "$N"
 sleep 1

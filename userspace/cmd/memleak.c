@@ -44,6 +44,7 @@
 
 struct memleak_opts {
 	bool kernel;
+	bool stream;
 	const char *command;
 	uint64_t top;
 	uint64_t older_ms;
@@ -80,6 +81,14 @@ struct memleak_state {
 	struct pm_error release_err;
 	int release_ret;
 	pthread_mutex_t lock;	/* procs[].us against the watcher */
+	/*
+	 * User mode, unless --stream (or -o, -z, -Z, which need every
+	 * allocation): the session is quiet for the memleak group and each
+	 * report reads the kernel's table of outstanding blocks.
+	 */
+	bool table;
+	struct pm_ctl *ctl;	/* table: AGG_DUMP requests */
+	uint64_t kstat_base[3];	/* table: blocks_full, stacks_full, replaced */
 	uint64_t filtered;	/* allocations outside -z/-Z */
 	int error;		/* -ENOMEM from the tracker */
 };
@@ -108,6 +117,9 @@ static const struct pm_option memleak_options[] = {
 	{ "max-size", 'Z', PM_OPT_UINT, "BYTES",
 	  "ignore allocations larger than BYTES", &opts.max_size, 0,
 	  UINT64_MAX, NULL },
+	{ "stream", 0, PM_OPT_FLAG, NULL,
+	  "user mode: pair every allocation record here instead of reading the kernel's table (implied by -o, -z, -Z)",
+	  &opts.stream, 0, 0, NULL },
 	{ "libc", 'l', PM_OPT_STRING, "PATH",
 	  "the libc to probe (default: the one the process maps)", &opts.libc,
 	  0, 0, NULL },
@@ -135,6 +147,11 @@ static const char memleak_description[] =
 	"frame-pointer walk in the kernel: exact for the allocator's caller,\n"
 	"shorter or wrong beyond code built without frame pointers (see\n"
 	"docs/memleak.md).\n"
+	"\n"
+	"In user mode the kernel keeps the outstanding blocks itself (table\n"
+	"\"memleak\") and no record per allocation is written: each report\n"
+	"reads that table. --stream (implied by -o, -z, -Z) pairs the records\n"
+	"here instead.\n"
 	"\n"
 	"Only allocations made while it runs are seen; a free whose record was\n"
 	"lost leaves its allocation outstanding, so lost events (reported on\n"
@@ -349,15 +366,68 @@ static void print_stack(struct pm_snoop_ctx *sc, const struct pm_leak_row *r,
 	pm_out_line_end(out);
 }
 
-static int report(struct pm_snoop_ctx *sc, bool last)
+/* What a report says besides its stacks. */
+struct report_totals {
+	uint64_t bytes;
+	uint64_t count;
+	uint64_t stacks;
+	const struct pm_leak_stats *stream;	/* stream: its counters */
+	uint64_t kstat[3];	/* table: kstat_columns since the start */
+};
+
+static void print_report(struct pm_snoop_ctx *sc, bool last, uint64_t now,
+			 const struct pm_leak_row *rows, long n,
+			 const struct report_totals *tot)
 {
 	struct memleak_state *st = sc->priv;
-	uint64_t now = pm_monotonic_ns(), max_time = 0;
 	struct pm_out *out = &sc->out;
+	char when[16];
+	long i;
+
+	pm_snoop_wall_clock(sc, now, when);
+	if (!pm_out_is_json(out)) {
+		pm_out_text(out, "[%s] Top %ld stacks with outstanding allocations:\n",
+			    when, n);
+		/* Largest last, as bcc prints them. */
+		for (i = n - 1; i >= 0; i--)
+			print_stack(sc, &rows[i], now);
+		return;
+	}
+	pm_out_line_begin(out);
+	pm_out_kv_str(out, "time", when);
+	pm_out_kv_f64(out, "ts", 3, pm_snoop_elapsed(sc, now));
+	pm_out_kv_str(out, "mode", st->kernel ? "kernel" : "user");
+	pm_out_kv_str(out, "source", st->table ? "kernel_table" : "stream");
+	pm_out_kv_bool(out, "final", last);
+	pm_out_kv_u64(out, "outstanding_bytes", tot->bytes);
+	pm_out_kv_u64(out, "outstanding_allocations", tot->count);
+	if (tot->stream) {
+		pm_out_kv_u64(out, "allocs", tot->stream->allocs);
+		pm_out_kv_u64(out, "frees", tot->stream->frees_matched);
+		pm_out_kv_u64(out, "frees_unknown", tot->stream->frees_unknown);
+		pm_out_kv_u64(out, "replaced", tot->stream->replaced);
+		pm_out_kv_u64(out, "filtered", st->filtered);
+	} else {
+		pm_out_kv_u64(out, "kernel_blocks_full", tot->kstat[0]);
+		pm_out_kv_u64(out, "kernel_stacks_full", tot->kstat[1]);
+		pm_out_kv_u64(out, "kernel_replaced", tot->kstat[2]);
+	}
+	pm_out_kv_u64(out, "stacks_seen", tot->stacks);
+	pm_out_list_begin(out, "stacks", NULL);
+	for (i = 0; i < n; i++)
+		print_stack(sc, &rows[i], now);
+	pm_out_list_end(out);
+	pm_out_line_end(out);
+}
+
+static int report_stream(struct pm_snoop_ctx *sc, bool last, uint64_t now)
+{
+	struct memleak_state *st = sc->priv;
+	struct report_totals tot = { 0 };
 	struct pm_leak_stats stats;
 	struct pm_leak_row *rows;
-	char when[16];
-	long n, i;
+	uint64_t max_time = 0;
+	long n;
 
 	if (opts.older_ms)
 		max_time = now - opts.older_ms * 1000000ULL;
@@ -367,35 +437,146 @@ static int report(struct pm_snoop_ctx *sc, bool last)
 		return 1;
 	}
 	pm_leaks_stats(st->leaks, &stats);
-	pm_snoop_wall_clock(sc, now, when);
-	if (!pm_out_is_json(out)) {
-		pm_out_text(out, "[%s] Top %ld stacks with outstanding allocations:\n",
-			    when, n);
-		/* Largest last, as bcc prints them. */
-		for (i = n - 1; i >= 0; i--)
-			print_stack(sc, &rows[i], now);
-	} else {
-		pm_out_line_begin(out);
-		pm_out_kv_str(out, "time", when);
-		pm_out_kv_f64(out, "ts", 3, pm_snoop_elapsed(sc, now));
-		pm_out_kv_str(out, "mode", st->kernel ? "kernel" : "user");
-		pm_out_kv_bool(out, "final", last);
-		pm_out_kv_u64(out, "outstanding_bytes", stats.outstanding_bytes);
-		pm_out_kv_u64(out, "outstanding_allocations",
-			      stats.outstanding_count);
-		pm_out_kv_u64(out, "allocs", stats.allocs);
-		pm_out_kv_u64(out, "frees", stats.frees_matched);
-		pm_out_kv_u64(out, "frees_unknown", stats.frees_unknown);
-		pm_out_kv_u64(out, "replaced", stats.replaced);
-		pm_out_kv_u64(out, "filtered", st->filtered);
-		pm_out_kv_u64(out, "stacks_seen", stats.stacks);
-		pm_out_list_begin(out, "stacks", NULL);
-		for (i = 0; i < n; i++)
-			print_stack(sc, &rows[i], now);
-		pm_out_list_end(out);
-		pm_out_line_end(out);
-	}
+	tot.bytes = stats.outstanding_bytes;
+	tot.count = stats.outstanding_count;
+	tot.stacks = stats.stacks;
+	tot.stream = &stats;
+	print_report(sc, last, now, rows, n, &tot);
 	free(rows);
+	return 0;
+}
+
+/* memleakstat's counters of what the kernel's table could not keep. */
+static const char *const kstat_columns[] = {
+	"blocks_full", "stacks_full", "replaced",
+};
+
+static int kernel_stats(struct memleak_state *st, uint64_t out[3],
+			struct pm_error *err)
+{
+	struct pm_agg_set set = { 0 };
+	const struct pm_agg_table *t;
+	int ret, col;
+	size_t i;
+
+	ret = pm_ctl_agg_dump(st->ctl, "memleakstat", &set, err);
+	if (ret < 0)
+		return ret;
+	t = pm_agg_find(&set, "memleakstat");
+	for (i = 0; i < 3; i++) {
+		col = t ? pm_agg_column(t, kstat_columns[i]) : -1;
+		if (col < 0 || !t->nr_rows ||
+		    (size_t)col >= t->rows[0].nr_values) {
+			ret = pm_error_set(err, PM_ERR_ABI, EPROTO,
+					   "the module's memleakstat table has no %s column",
+					   kstat_columns[i]);
+			break;
+		}
+		out[i] = t->rows[0].values[col];
+	}
+	pm_agg_set_free(&set);
+	return ret;
+}
+
+/* Largest bytes first; ties: more allocations first. */
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct pm_leak_row *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return 0;
+}
+
+/*
+ * The kernel's table "memleak": one row per (tgid, stack) with
+ * outstanding blocks, keyed "tgid=T stack=S", values bytes,
+ * allocations, oldest_ns, frames, f0... (docs/abi.md). It holds the
+ * blocks of every process some session wants, so keep ours.
+ */
+static int report_table(struct pm_snoop_ctx *sc, bool last, uint64_t now)
+{
+	struct memleak_state *st = sc->priv;
+	struct pm_agg_set set = { 0 };
+	struct report_totals tot = { 0 };
+	const struct pm_agg_table *t;
+	struct pm_leak_row *rows;
+	uint64_t kstat[3];
+	struct pm_error err;
+	size_t i, n = 0;
+	int ret;
+
+	pm_error_clear(&err);
+	ret = pm_ctl_agg_dump(st->ctl, "memleak", &set, &err);
+	if (ret >= 0)
+		ret = kernel_stats(st, kstat, &err);
+	t = pm_agg_find(&set, "memleak");
+	if (ret >= 0 && (!t || pm_agg_column(t, "bytes") != 0 ||
+			 pm_agg_column(t, "frames") != 3))
+		ret = pm_error_set(&err, PM_ERR_ABI, EPROTO,
+				   "the module's memleak table has unexpected columns");
+	if (ret < 0) {
+		fprintf(stderr, "memleak: cannot read the kernel's table: %s\n",
+			err.msg);
+		pm_agg_set_free(&set);
+		return 1;
+	}
+	rows = calloc(t->nr_rows ? t->nr_rows : 1, sizeof(*rows));
+	if (!rows) {
+		fprintf(stderr, "memleak: out of memory\n");
+		pm_agg_set_free(&set);
+		return 1;
+	}
+	for (i = 0; i < t->nr_rows; i++) {
+		const struct pm_agg_row *ar = &t->rows[i];
+		unsigned int tgid, stack;
+		uint64_t frames;
+
+		if (sscanf(ar->key, "tgid=%u stack=%u", &tgid, &stack) != 2 ||
+		    ar->nr_values < 4 || !pm_snoop_pid_wanted(sc, tgid))
+			continue;
+		frames = ar->values[3];
+		if (frames > ar->nr_values - 4)
+			frames = ar->nr_values - 4;
+		rows[n++] = (struct pm_leak_row){
+			.frames = &ar->values[4],
+			.nr_frames = (unsigned int)frames,
+			.stack_space = tgid,
+			.bytes = ar->values[0],
+			.count = ar->values[1],
+			.oldest_ns = ar->values[2],
+		};
+		tot.bytes += ar->values[0];
+		tot.count += ar->values[1];
+	}
+	tot.stacks = n;
+	qsort(rows, n, sizeof(*rows), cmp_rows);
+	/* The group re-attached (its table emptied): count from there. */
+	for (i = 0; i < 3; i++)
+		tot.kstat[i] = kstat[i] >= st->kstat_base[i] ?
+			       kstat[i] - st->kstat_base[i] : kstat[i];
+	if (last && (tot.kstat[0] || tot.kstat[1]))
+		fprintf(stderr, "memleak: the kernel's table had no room for %" PRIu64 " blocks and %" PRIu64 " stacks (module parameters memleak_blocks, memleak_stacks): those allocations are missing\n",
+			tot.kstat[0], tot.kstat[1]);
+	print_report(sc, last, now, rows,
+		     (long)(n < opts.top ? n : opts.top), &tot);
+	free(rows);
+	pm_agg_set_free(&set);
+	return 0;
+}
+
+static int report(struct pm_snoop_ctx *sc, bool last)
+{
+	struct memleak_state *st = sc->priv;
+	uint64_t now = pm_monotonic_ns();
+	int ret;
+
+	ret = st->table ? report_table(sc, last, now) :
+			  report_stream(sc, last, now);
+	if (ret)
+		return ret;
 	/*
 	 * The command ended: stop after the next interval, so that the
 	 * round before it has taken every record the command wrote.
@@ -540,6 +721,11 @@ static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
 		ret = pm_ctl_uprobe_enable(ctl, "memleak", session, targets,
 					   n, err);
 	free(libs);
+	if (ret >= 0 && st->table) {
+		ret = pm_ctl_open(&st->ctl, sc->cli->verbose, err);
+		if (ret >= 0)
+			ret = kernel_stats(st, st->kstat_base, err);
+	}
 	if (ret < 0)
 		return ret;
 	if (st->has_command) {
@@ -693,6 +879,10 @@ int cmd_memleak(const char *name, int argc, char **argv)
 		cli.interval = DEFAULT_INTERVAL_S;
 	pm_error_clear(&err);
 	st.kernel = !opts.command && !cli.nr_pids;
+	st.table = !st.kernel && !opts.stream && !opts.older_ms &&
+		   !opts.min_size && !opts.max_size;
+	if (st.table)
+		sn.quiet_groups = 1ULL << PERSECMON_GROUP_MEMLEAK;
 	st.leaks = pm_leaks_new();
 	if (!st.leaks) {
 		fprintf(stderr, "%s: out of memory\n", name);
@@ -753,6 +943,7 @@ out:
 		pm_usyms_close(st.procs[i].us);
 	pm_usyms_cache_free();
 	pm_ksyms_free(st.ksyms);
+	pm_ctl_close(st.ctl);
 	pm_leaks_destroy(st.leaks);
 	if (ret == PM_EXIT_OK && st.error)
 		ret = PM_EXIT_RUNTIME;
