@@ -42,6 +42,13 @@ else
 		'^Tracing' "$PM_TOP/build/bin/persecmon" memleak -p '{PID}'
 	tool_measure_pid persecmon-memleak-stream floor-uprobes "$mls_desc" \
 		'^Tracing' "$PM_TOP/build/bin/persecmon" memleak --stream -p '{PID}'
+	# Where the cost goes: with -s 1000000 nearly every call is sampled
+	# out after the entry/return pairing, before the stack walk, the
+	# table and the session lookups, so this row is traps + dispatch +
+	# pairing and the difference to persecmon-memleak is the rest.
+	tool_measure_pid persecmon-memleak-pairing floor-uprobes \
+		"PerSecMon: persecmon memleak -p PID -s 1000000 (uprobe dispatch and entry/return pairing only: every block sampled out before its stack is walked)" \
+		'^Tracing' "$PM_TOP/build/bin/persecmon" memleak -s 1000000 -p '{PID}'
 	rmmod persecmon || bench_note persecmon-memleak "rmmod persecmon failed"
 fi
 tool_measure_pid bcc-memleak floor-uprobes "bcc memleak -p PID (allocation stacks, outstanding allocations)" \

@@ -109,6 +109,13 @@ static u64 pm_watermark;
 static DEFINE_MUTEX(pm_sessions_lock);
 static LIST_HEAD(pm_sessions);
 static struct pm_session __rcu **pm_slots;	/* max_sessions entries */
+/*
+ * One past the highest slot in use: writers scan no further, so one open
+ * session costs one slot's check, not max_sessions. Written under
+ * pm_sessions_lock; a writer that reads a stale value scans slots that
+ * are empty or that hold a session with no group enabled yet.
+ */
+static unsigned int pm_slots_end;
 /* Opened or being opened: slots in use or promised. */
 static unsigned int pm_sessions_reserved;
 static unsigned int pm_sessions_listed;
@@ -216,9 +223,10 @@ static bool pm_session_wants(const struct pm_session *s,
 
 bool pm_emit_wanted(const struct pm_emit *em)
 {
+	unsigned int end = READ_ONCE(pm_slots_end);
 	unsigned int slot;
 
-	for (slot = em->slot; slot < max_sessions; slot++)
+	for (slot = em->slot; slot < end; slot++)
 		if (pm_session_wants(rcu_dereference_sched(pm_slots[slot]),
 				     em, false))
 			return true;
@@ -228,11 +236,12 @@ bool pm_emit_wanted(const struct pm_emit *em)
 struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 					 u32 size)
 {
+	unsigned int end = READ_ONCE(pm_slots_end);
 	struct persecmon_record *rec;
 	struct pm_session *s;
 	struct pm_ring *ring;
 
-	while (em->slot < max_sessions) {
+	while (em->slot < end) {
 		s = rcu_dereference_sched(pm_slots[em->slot]);
 		em->slot++;
 		if (!pm_session_wants(s, em, true))
@@ -559,6 +568,8 @@ struct pm_session *pm_session_open(void)
 	pm_sessions_listed++;
 	/* No group is enabled yet, so writers skip it until one is. */
 	rcu_assign_pointer(pm_slots[slot], s);
+	if (slot >= pm_slots_end)
+		WRITE_ONCE(pm_slots_end, slot + 1);
 	mutex_unlock(&pm_sessions_lock);
 
 	pm_session_write_clock(s);
@@ -595,11 +606,15 @@ static void pm_counts_add(struct pm_counts *sum, struct pm_ring *ring)
 
 void pm_session_close(struct pm_session *s)
 {
-	unsigned int group, cpu;
+	unsigned int group, cpu, end;
 
 	mutex_lock(&pm_sessions_lock);
 	s->closing = true;
 	RCU_INIT_POINTER(pm_slots[s->slot], NULL);
+	end = pm_slots_end;
+	while (end && !rcu_access_pointer(pm_slots[end - 1]))
+		end--;
+	WRITE_ONCE(pm_slots_end, end);
 	for (group = 0; group <= PERSECMON_GROUP_MAX; group++) {
 		if (s->groups & BIT_ULL(group)) {
 			pm_session_account_group(s, group, false);

@@ -257,8 +257,9 @@ static void pm_ml_record_alloc(struct pm_ml_call *c, struct pt_regs *regs,
 	em_ok = pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK);
 	if (pm_ml_keep(&em, em_ok)) {
 		stack = pm_leaktab_stack(&pm_ml_leaks, tgid, c->frames, nr);
+		/* The begin's time when it ran: the same clock. */
 		pm_leaktab_insert(&pm_ml_leaks, tgid, addr, size, stack,
-				  ktime_get_mono_fast_ns());
+				  em_ok ? em.time_ns : ktime_get_mono_fast_ns());
 	}
 	if (!em_ok)
 		return;
