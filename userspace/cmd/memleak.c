@@ -478,18 +478,6 @@ static int kernel_stats(struct memleak_state *st, uint64_t out[3],
 	return ret;
 }
 
-/* Largest bytes first; ties: more allocations first. */
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct pm_leak_row *x = a, *y = b;
-
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return 0;
-}
-
 /*
  * The kernel's table "memleak": one row per (tgid, stack) with
  * outstanding blocks, keyed "tgid=T stack=S", values bytes,
@@ -552,7 +540,7 @@ static int report_table(struct pm_snoop_ctx *sc, bool last, uint64_t now)
 		tot.count += ar->values[1];
 	}
 	tot.stacks = n;
-	qsort(rows, n, sizeof(*rows), cmp_rows);
+	pm_leak_rows_sort(rows, n);
 	/* The group re-attached (its table emptied): count from there. */
 	for (i = 0; i < 3; i++)
 		tot.kstat[i] = kstat[i] >= st->kstat_base[i] ?

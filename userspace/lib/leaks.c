@@ -325,6 +325,11 @@ static int row_cmp(const void *a, const void *b)
 	return x->frames < y->frames ? -1 : x->frames > y->frames;
 }
 
+void pm_leak_rows_sort(struct pm_leak_row *rows, size_t n)
+{
+	qsort(rows, n, sizeof(*rows), row_cmp);
+}
+
 long pm_leaks_top(struct pm_leaks *l, uint64_t max_time_ns, size_t max,
 		  struct pm_leak_row **rows)
 {
@@ -363,7 +368,7 @@ long pm_leaks_top(struct pm_leaks *l, uint64_t max_time_ns, size_t max,
 	for (i = 0; i < l->nr_stacks; i++)
 		if (r[i].count)
 			r[n++] = r[i];
-	qsort(r, n, sizeof(*r), row_cmp);
+	pm_leak_rows_sort(r, n);
 	if (max && n > max)
 		n = max;
 	*rows = r;

@@ -60,6 +60,13 @@ void pm_leaks_drop_space(struct pm_leaks *l, uint32_t space);
 void pm_leaks_stats(const struct pm_leaks *l, struct pm_leak_stats *st);
 
 /*
+ * Largest bytes first (ties: more allocations first, then by frames'
+ * address): the order of every report, pm_leaks_top()'s and rows read
+ * from the kernel's table alike.
+ */
+void pm_leak_rows_sort(struct pm_leak_row *rows, size_t n);
+
+/*
  * The stacks holding outstanding memory, largest bytes first (ties: more
  * allocations first, then lower stack index), counting only allocations
  * made at or before @max_time_ns (0: all). At most @max rows (0: all).
