@@ -5,33 +5,41 @@
  * Two fixed arrays, allocated at init and never resized: blocks (one slot
  * per outstanding allocation) and stacks (one slot per distinct stack).
  * Both use open addressing: a key hashes to a home slot and may live in
- * any of the PM_LEAKTAB_PROBE slots from there (the window). Lookups scan
- * the whole window rather than stopping at an empty slot, so a block can
- * be deleted by emptying its slot: no tombstones, no rehashing.
+ * any of the PM_LEAKTAB_PROBE slots from there (the window).
  *
  * Block slots
  *
  *	state: EMPTY (0), BUSY (1: owned by one writer), or LIVE:
  *	       (gen << 2) | 2, gen counting the slot's lives
+ *	hop:   of the slot as a home: bit d set while slot home + d is
+ *	       owned by, or LIVE with, a block whose home this is
  *
- * insert(tgid, addr):
- *	for each slot of the window:
- *		s = load_acquire(state)				(A)
+ * Blocks are deleted by emptying their slot, so the slots of a window
+ * are not packed and an EMPTY one does not end a lookup; the home's hop
+ * bits say which slots to look at (hopscotch hashing's neighbourhood
+ * map, without the displacement). A lookup costs one slot per block of
+ * the same home, usually one or none, instead of the whole window.
+ *
+ * insert(tgid, addr), home h:
+ *	for each bit d of h's hop:
+ *		s = load_acquire(state of h + d)		(A)
  *		LIVE with the same key: cmpxchg(state, s, BUSY)	(B)
  *			won: rewrite size, stack, time; gen++;
  *			     store_release(state, LIVE(gen))	(C)
  *			     (a block allocated over a live one: its
  *			     free was lost; counted as "replaced")
- *	then, from the first EMPTY slot seen:
+ *	then, for each slot h + n of the window:
  *		EMPTY: cmpxchg(state, EMPTY, BUSY)		(B)
- *			won: write the block, gen++, (C)
+ *			won: set bit n of h's hop, write the block,
+ *			     gen++, (C)
  *	nothing: blocks_full++
  *
- * remove(tgid, addr):
- *	for each slot of the window:
- *		s = load_acquire(state)				(A)
+ * remove(tgid, addr), home h:
+ *	for each bit d of h's hop:
+ *		s = load_acquire(state of h + d)		(A)
  *		LIVE with the same key: cmpxchg(state, s, BUSY)	(B)
- *			won: store_release(state, EMPTY)	(C)
+ *			won: clear bit d of h's hop;
+ *			     store_release(state, EMPTY)	(C)
  *
  * The key is read after (A) and only trusted if the cmpxchg (B) finds the
  * very state read at (A): the generation makes a slot that was emptied
@@ -41,6 +49,14 @@
  * skipped. So a remove racing with the insert of the same key misses it;
  * for allocators this cannot happen, since free()'s entry runs before the
  * block can be handed out again.
+ *
+ * Hop bits change only under the slot's BUSY ownership, with atomic bit
+ * operations (other bits of the word belong to other slots' owners): set
+ * before the block is published, cleared before the slot is emptied. The
+ * release at (C) orders the bit before the state, and the cmpxchg that
+ * claims an EMPTY slot sees the clear of its previous life, so every LIVE
+ * block has its bit set, and a set bit names a slot that holds, or is
+ * being given or taken from, a block of that home.
  *
  * Stack slots (insert-only, as in aggmap.c)
  *
@@ -64,6 +80,7 @@
  * the table as a whole. Callers keep reports and clears apart.
  */
 #ifdef __KERNEL__
+#include <linux/bitops.h>
 #include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/log2.h>
@@ -85,6 +102,7 @@
 struct pm_leak_block {
 	unsigned long state;
 	unsigned long gen;	/* written only by the BUSY owner */
+	unsigned long hop;	/* this slot as a home: see above */
 	u32 tgid;
 	u32 stack;
 	u64 addr;
@@ -184,27 +202,33 @@ static inline unsigned int pm_lt_home(const struct pm_leaktab *lt, u32 tgid,
 	return pm_hash_words(lt->seed ^ tgid, &addr, 1) & lt->block_mask;
 }
 
-/* Takes a LIVE block of (tgid, addr) to BUSY; NULL if there is none. */
-static struct pm_leak_block *pm_lt_take(struct pm_leaktab *lt, u32 tgid,
-					u64 addr, unsigned int *first_empty)
+/*
+ * Takes the LIVE block of (tgid, addr), whose home is @home, to BUSY and
+ * gives its distance from there; NULL if there is none.
+ */
+static struct pm_leak_block *pm_lt_take(struct pm_leaktab *lt,
+					unsigned int home, u32 tgid, u64 addr,
+					unsigned int *dist)
 {
-	unsigned int i = pm_lt_home(lt, tgid, addr), n;
+	unsigned long bits = READ_ONCE(lt->blocks[home].hop);
 	struct pm_leak_block *b;
+	unsigned int d;
 	unsigned long s;
 
-	for (n = 0; n < PM_LEAKTAB_PROBE; n++, i = (i + 1) & lt->block_mask) {
-		b = &lt->blocks[i];
+	while (bits) {
+		d = __ffs(bits);
+		bits &= bits - 1;
+		b = &lt->blocks[(home + d) & lt->block_mask];
 		/* (A): pairs with (C); the key is checked again by (B). */
 		s = smp_load_acquire(&b->state);
-		if (s == PM_LT_EMPTY && first_empty &&
-		    *first_empty == PM_LEAKTAB_PROBE)
-			*first_empty = n;
 		/* Racy if the slot is being retaken: (B) then fails. */
 		if (!pm_lt_live(s) || READ_ONCE(b->addr) != addr ||
 		    READ_ONCE(b->tgid) != tgid)
 			continue;
-		if (cmpxchg(&b->state, s, PM_LT_BUSY) == s)
+		if (cmpxchg(&b->state, s, PM_LT_BUSY) == s) {
+			*dist = d;
 			return b;
+		}
 	}
 	return NULL;
 }
@@ -212,29 +236,38 @@ static struct pm_leak_block *pm_lt_take(struct pm_leaktab *lt, u32 tgid,
 static void pm_lt_publish(struct pm_leak_block *b)
 {
 	b->gen++;
-	/* (C): the block before its LIVE state. */
+	/* (C): the block and its hop bit before its LIVE state. */
 	smp_store_release(&b->state, (b->gen << 2) | PM_LT_LIVE);
+}
+
+/* Empties @b, BUSY and ours, at @dist from its home @home. */
+static void pm_lt_empty(struct pm_leaktab *lt, struct pm_leak_block *b,
+			unsigned int home, unsigned int dist)
+{
+	clear_bit(dist, &lt->blocks[home].hop);
+	/* (C): the bit and our reads of the block before it can be reused. */
+	smp_store_release(&b->state, PM_LT_EMPTY);
 }
 
 bool pm_leaktab_insert(struct pm_leaktab *lt, u32 tgid, u64 addr, u64 size,
 		       u32 stack, u64 time_ns)
 {
-	unsigned int first = PM_LEAKTAB_PROBE, i, n;
+	unsigned int home = pm_lt_home(lt, tgid, addr), n;
 	struct pm_leak_block *b;
 
-	b = pm_lt_take(lt, tgid, addr, &first);
+	b = pm_lt_take(lt, home, tgid, addr, &n);
 	if (b) {
 		atomic64_inc(&lt->replaced);
 		goto fill;
 	}
-	i = (pm_lt_home(lt, tgid, addr) + first) & lt->block_mask;
-	for (n = first; n < PM_LEAKTAB_PROBE;
-	     n++, i = (i + 1) & lt->block_mask) {
-		b = &lt->blocks[i];
+	for (n = 0; n < PM_LEAKTAB_PROBE; n++) {
+		b = &lt->blocks[(home + n) & lt->block_mask];
 		if (READ_ONCE(b->state) == PM_LT_EMPTY &&
 		    cmpxchg(&b->state, PM_LT_EMPTY, PM_LT_BUSY) ==
-		    PM_LT_EMPTY)
+		    PM_LT_EMPTY) {
+			set_bit(n, &lt->blocks[home].hop);
 			goto fill;
+		}
 	}
 	atomic64_inc(&lt->blocks_full);
 	return false;
@@ -252,27 +285,30 @@ fill:
 
 bool pm_leaktab_remove(struct pm_leaktab *lt, u32 tgid, u64 addr)
 {
-	struct pm_leak_block *b = pm_lt_take(lt, tgid, addr, NULL);
+	unsigned int home = pm_lt_home(lt, tgid, addr), dist;
+	struct pm_leak_block *b = pm_lt_take(lt, home, tgid, addr, &dist);
 
 	if (!b)
 		return false;
-	/* (C): our reads of the block are done before it can be reused. */
-	smp_store_release(&b->state, PM_LT_EMPTY);
+	pm_lt_empty(lt, b, home, dist);
 	return true;
 }
 
 void pm_leaktab_forget_blocks(struct pm_leaktab *lt)
 {
 	struct pm_leak_block *b;
+	unsigned int i, home;
 	unsigned long s;
-	unsigned int i;
 
 	for (i = 0; i <= lt->block_mask; i++) {
 		b = &lt->blocks[i];
-		/* (A), (B), (C) as in pm_leaktab_remove(). */
+		/* (A), (B) as in pm_leaktab_remove(). */
 		s = smp_load_acquire(&b->state);
-		if (pm_lt_live(s) && cmpxchg(&b->state, s, PM_LT_BUSY) == s)
-			smp_store_release(&b->state, PM_LT_EMPTY); /* (C) */
+		if (!pm_lt_live(s) || cmpxchg(&b->state, s, PM_LT_BUSY) != s)
+			continue;
+		/* Ours now: the key is the one published with s. */
+		home = pm_lt_home(lt, b->tgid, b->addr);
+		pm_lt_empty(lt, b, home, (i - home) & lt->block_mask);
 	}
 }
 

@@ -3,7 +3,8 @@
  * module/core/leaktab.c built unchanged in userspace through
  * tests/unit/kshim: insert, remove and replace with exact counts, a full
  * probe window, stack deduplication per process, the report's sums and
- * order, forgetting blocks, a randomized run against a naive model, and
+ * order, forgetting blocks, randomized runs against a naive model (one
+ * in a crowded table, where windows overlap and fill), and
  * threads inserting and removing at once (also under ThreadSanitizer)
  * whose leftovers the report must give exactly.
  */
@@ -175,7 +176,13 @@ struct model_block {
 	u64 size;
 };
 
-static void randomized(void **state)
+/*
+ * Random inserts and removes of @keys addresses per process in a table
+ * of @blocks slots, checked against the model at every step. A crowded
+ * table (windows overlapping, some full) may refuse an insert: the model
+ * then holds no block, as the report must not.
+ */
+static void run_model(unsigned int blocks, size_t keys, bool crowded)
 {
 	static struct model_block model[4][MODEL_KEYS];
 	/* Indexed by stack id: 1 to the table's 64. */
@@ -184,10 +191,11 @@ static void randomized(void **state)
 	struct pm_leaktab lt;
 	struct report *r;
 	unsigned int seed = 1;
-	size_t i, t, k, nrows = 0;
+	size_t i, t, k, nrows = 0, refused = 0;
 
-	(void)state;
-	assert_int_equal(pm_leaktab_init(&lt, 1 << 14, 64), 0);
+	memset(model, 0, sizeof(model));
+	assert_true(keys <= MODEL_KEYS);
+	assert_int_equal(pm_leaktab_init(&lt, blocks, 64), 0);
 	for (t = 0; t < 4; t++)
 		for (k = 0; k < 4; k++) {
 			u64 frames[2] = { 0x400000 + t, 0x500000 + k };
@@ -198,17 +206,21 @@ static void randomized(void **state)
 	for (i = 0; i < 40000; i++) {
 		struct model_block *m;
 		u64 addr;
+		bool kept;
 
 		t = rand_r(&seed) % 4;
-		k = rand_r(&seed) % MODEL_KEYS;
+		k = rand_r(&seed) % keys;
 		m = &model[t][k];
 		addr = 0x10000 + 32 * k;
 		if (rand_r(&seed) % 2) {
 			m->stack = stacks[t][rand_r(&seed) % 4];
 			m->size = 1 + rand_r(&seed) % 4096;
-			assert_true(pm_leaktab_insert(&lt, 100 + t, addr,
-						      m->size, m->stack, i));
-			m->live = true;
+			kept = pm_leaktab_insert(&lt, 100 + t, addr, m->size,
+						 m->stack, i);
+			/* A live block is replaced in place, never refused. */
+			assert_true(kept || (crowded && !m->live));
+			refused += !kept;
+			m->live = kept;
 		} else {
 			assert_int_equal(pm_leaktab_remove(&lt, 100 + t, addr),
 					 m->live);
@@ -216,7 +228,7 @@ static void randomized(void **state)
 		}
 	}
 	for (t = 0; t < 4; t++)
-		for (k = 0; k < MODEL_KEYS; k++)
+		for (k = 0; k < keys; k++)
 			if (model[t][k].live) {
 				want_bytes[model[t][k].stack] += model[t][k].size;
 				want_count[model[t][k].stack]++;
@@ -232,9 +244,34 @@ static void randomized(void **state)
 		if (i)
 			assert_true(r->rows[i - 1].bytes >= r->rows[i].bytes);
 	}
-	assert_int_equal(atomic64_read(&lt.blocks_full), 0);
+	assert_int_equal(atomic64_read(&lt.blocks_full), refused);
+	if (crowded)
+		assert_true(refused > 0);
+	/* Forgetting leaves a table that takes every key again. */
+	pm_leaktab_forget_blocks(&lt);
+	for (k = 0; k < keys && k < blocks / 2; k++)
+		assert_true(pm_leaktab_insert(&lt, 100, 0x10000 + 32 * k, 1,
+					      0, 0));
+	for (k = 0; k < keys && k < blocks / 2; k++)
+		assert_true(pm_leaktab_remove(&lt, 100, 0x10000 + 32 * k));
+	free(r);
+	r = report(&lt);
+	assert_int_equal(r->n, 0);
 	free(r);
 	pm_leaktab_destroy(&lt);
+}
+
+static void randomized(void **state)
+{
+	(void)state;
+	run_model(1 << 14, MODEL_KEYS, false);
+}
+
+/* 4 x 100 keys over 64 slots: every window overlaps, many are full. */
+static void randomized_crowded(void **state)
+{
+	(void)state;
+	run_model(64, 100, true);
 }
 
 /*
@@ -320,6 +357,7 @@ int main(void)
 		cmocka_unit_test(insert_remove),
 		cmocka_unit_test(full),
 		cmocka_unit_test(randomized),
+		cmocka_unit_test(randomized_crowded),
 		cmocka_unit_test(concurrent),
 	};
 

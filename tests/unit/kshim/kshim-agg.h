@@ -66,6 +66,24 @@ static inline void atomic64_inc(atomic64_t *v)
 	__kshim_old;							\
 })
 
+/* Bit operations: atomic, unordered, as the kernel's set_bit(). */
+
+static inline void set_bit(unsigned int nr, unsigned long *addr)
+{
+	__atomic_fetch_or(addr, 1UL << nr, __ATOMIC_RELAXED);
+}
+
+static inline void clear_bit(unsigned int nr, unsigned long *addr)
+{
+	__atomic_fetch_and(addr, ~(1UL << nr), __ATOMIC_RELAXED);
+}
+
+/* The lowest set bit; undefined for 0, as in the kernel. */
+static inline unsigned long __ffs(unsigned long word)
+{
+	return (unsigned long)__builtin_ctzl(word);
+}
+
 /* RCU */
 
 void rcu_read_lock(void);
