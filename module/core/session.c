@@ -103,6 +103,7 @@ struct pm_session {
 };
 
 u64 pm_session_groups;
+u64 pm_session_record_groups;
 
 static u64 pm_data_size;
 static u64 pm_watermark;
@@ -241,6 +242,9 @@ struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 	struct pm_session *s;
 	struct pm_ring *ring;
 
+	/* Counted or kept state only: no session to look at. */
+	if (!(READ_ONCE(pm_session_record_groups) & BIT_ULL(em->group)))
+		return NULL;
 	while (em->slot < end) {
 		s = rcu_dereference_sched(pm_slots[em->slot]);
 		em->slot++;
@@ -578,6 +582,26 @@ struct pm_session *pm_session_open(void)
 	return s;
 }
 
+/*
+ * pm_session_record_groups from the sessions' groups and quiet sets. A
+ * writer that reads a stale value writes or skips records as before the
+ * change, as one that runs a moment earlier would.
+ */
+static void pm_session_update_record_groups(void)
+{
+	const struct pm_filter *filter;
+	struct pm_session *s;
+	u64 groups = 0;
+
+	lockdep_assert_held(&pm_sessions_lock);
+	list_for_each_entry(s, &pm_sessions, node) {
+		filter = rcu_dereference_protected(s->filter,
+						   lockdep_is_held(&pm_sessions_lock));
+		groups |= s->groups & ~filter->spec.quiet_groups;
+	}
+	WRITE_ONCE(pm_session_record_groups, groups);
+}
+
 static void pm_session_account_group(struct pm_session *s,
 				     unsigned int group, bool on)
 {
@@ -594,6 +618,7 @@ static void pm_session_account_group(struct pm_session *s,
 			WRITE_ONCE(pm_session_groups,
 				   pm_session_groups & ~bit);
 	}
+	pm_session_update_record_groups();
 }
 
 static void pm_counts_add(struct pm_counts *sum, struct pm_ring *ring)
@@ -719,6 +744,7 @@ int pm_session_set_filter(u32 id, u64 token,
 					  lockdep_is_held(&pm_sessions_lock));
 		kfree_rcu(old, rcu);
 		filter = NULL;
+		pm_session_update_record_groups();
 	}
 	mutex_unlock(&pm_sessions_lock);
 	kfree(filter);

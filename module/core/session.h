@@ -81,6 +81,8 @@ static inline void pm_emit_set_task(struct pm_emit *em, u32 pid, u32 tgid,
 
 /* Bit N set while at least one session enables group N. */
 extern u64 pm_session_groups;
+/* ... and wants its records written: not quiet (PERSECMON_A_FILTER_QUIET). */
+extern u64 pm_session_record_groups;
 
 bool __pm_emit_begin(struct pm_emit *em, unsigned int group);
 

@@ -222,14 +222,18 @@ static void pm_ml_record_free(u64 addr, u8 func)
 	struct persecmon_free_event *ev;
 	struct persecmon_record *rec;
 	struct pm_emit em;
-	bool em_ok;
 
 	if (!pm_ml_sampled(addr))
 		return;
-	em_ok = pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK);
-	if (pm_ml_keep(&em, em_ok))
-		pm_leaktab_remove(&pm_ml_leaks, task_tgid_nr(current), addr);
-	if (!em_ok)
+	/*
+	 * Only wanted processes' blocks are in the table, and a lookup that
+	 * finds none costs one word: no need to ask the sessions first.
+	 */
+	pm_leaktab_remove(&pm_ml_leaks, task_tgid_nr(current), addr);
+	if (!(READ_ONCE(pm_session_record_groups) &
+	      BIT_ULL(PERSECMON_GROUP_MEMLEAK)))
+		return;
+	if (!pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK))
 		return;
 	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_FREE, sizeof(*ev)))) {
 		ev = container_of(rec, struct persecmon_free_event, hdr);
@@ -246,16 +250,20 @@ static void pm_ml_record_alloc(struct pm_ml_call *c, struct pt_regs *regs,
 	u32 tgid = task_tgid_nr(current), stack;
 	struct persecmon_alloc_event *ev;
 	struct persecmon_record *rec;
+	bool cut, em_ok, keep;
 	struct pm_emit em;
 	unsigned int nr;
-	bool cut, em_ok;
 
 	if (!pm_ml_sampled(addr))
 		return;
-	/* May take page faults' slow path: before preemption goes off. */
-	nr = pm_ml_user_stack(regs, c->frames, &cut);
 	em_ok = pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK);
-	if (pm_ml_keep(&em, em_ok)) {
+	keep = pm_ml_keep(&em, em_ok);
+	if (!keep && !(em_ok && (READ_ONCE(pm_session_record_groups) &
+				 BIT_ULL(PERSECMON_GROUP_MEMLEAK))))
+		goto out;
+	/* Never faults: copy_from_user_nofault(). */
+	nr = pm_ml_user_stack(regs, c->frames, &cut);
+	if (keep) {
 		stack = pm_leaktab_stack(&pm_ml_leaks, tgid, c->frames, nr);
 		/* The begin's time when it ran: the same clock. */
 		pm_leaktab_insert(&pm_ml_leaks, tgid, addr, size, stack,
@@ -275,7 +283,9 @@ static void pm_ml_record_alloc(struct pm_ml_call *c, struct pt_regs *regs,
 		memcpy(ev->frames, c->frames, nr * sizeof(u64));
 		pm_emit_commit(&em, rec);
 	}
-	pm_emit_end(&em);
+out:
+	if (em_ok)
+		pm_emit_end(&em);
 }
 
 static void pm_ml_free_entry(const struct pm_uprobe_target *t,
