@@ -58,6 +58,7 @@
  */
 struct pm_proc_exec_scratch {
 	char filename[PM_PROC_FILENAME_MAX];
+	/* Also the failed exec's (below): never both at once on a CPU. */
 	char args[PM_PROC_ARGS_MAX];
 	/*
 	 * The failed exec's filename, read by the kretprobe return handler
@@ -85,6 +86,7 @@ static struct pm_proc_fail_counts __percpu *pm_proc_fail_counts;
  */
 struct pm_proc_exec_call {
 	const char __user *filename;
+	const void __user *argv;	/* char *[] or, compat, u32[] */
 	/* Only compared: a failure past the point of no return replaced it. */
 	const struct mm_struct *mm;
 	s32 dfd;
@@ -106,6 +108,82 @@ static int pm_proc_execve_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs);
 static int pm_proc_execveat_entry(struct kretprobe_instance *ri,
 				  struct pt_regs *regs);
+/* The failed exec's argv[@i] pointer; false if it cannot be read. */
+static bool pm_proc_fail_argv(const struct pm_proc_exec_call *call,
+			      unsigned int i, unsigned long *ptr)
+{
+	u32 ptr32;
+	u64 ptr64;
+
+	if (call->flags & PERSECMON_EXEC_FAIL_COMPAT) {
+		if (copy_from_user_nofault(&ptr32, call->argv + i * sizeof(u32),
+					   sizeof(ptr32)))
+			return false;
+		*ptr = ptr32;
+	} else {
+		if (copy_from_user_nofault(&ptr64, call->argv + i * sizeof(u64),
+					   sizeof(ptr64)))
+			return false;
+		*ptr = ptr64;
+	}
+	return true;
+}
+
+/*
+ * Copies the failed exec's arguments into @buf, NUL-separated as in an
+ * EXEC record, for the same reasons and under the same conditions as the
+ * filename. Returns the bytes kept; *@cut when some were left out,
+ * *@unreadable when argv itself could not be read (a NULL argv is an
+ * empty one, as the kernel takes it).
+ */
+static u16 pm_proc_read_fail_args(const struct pm_proc_exec_call *call,
+				  char *buf, bool *cut, bool *unreadable)
+{
+	unsigned long ptr;
+	unsigned int i;
+	long len;
+	u16 n = 0;
+
+	if (current->mm != call->mm) {
+		*unreadable = true;
+		return 0;
+	}
+	if (!call->argv)
+		return 0;
+	for (i = 0; ; i++) {
+		if (!pm_proc_fail_argv(call, i, &ptr)) {
+			*unreadable = !i;
+			*cut = true;
+			break;
+		}
+		if (!ptr)
+			break;
+		if (i) {
+			/* Room for the separator and some of the string. */
+			if (n + 1 >= PM_PROC_ARGS_MAX) {
+				*cut = true;
+				break;
+			}
+			buf[n++] = '\0';
+		}
+		pagefault_disable();
+		len = strncpy_from_user(buf + n, (const char __user *)ptr,
+					PM_PROC_ARGS_MAX - n);
+		pagefault_enable();
+		if (len < 0) {
+			*cut = true;
+			break;
+		}
+		n += len;
+		if (n >= PM_PROC_ARGS_MAX) {
+			/* This string filled the rest, maybe without its end. */
+			*cut = true;
+			break;
+		}
+	}
+	return n;
+}
+
 static int pm_proc_exec_return(struct kretprobe_instance *ri,
 			       struct pt_regs *regs);
 
@@ -287,10 +365,12 @@ static int pm_proc_exec_entry(struct kretprobe_instance *ri, u16 syscall)
 	if (syscall == PERSECMON_EXEC_EXECVEAT) {
 		call->dfd = (s32)args[0];
 		call->filename = (const char __user *)args[1];
+		call->argv = (const void __user *)args[2];
 		call->at_flags = (u32)args[4];
 	} else {
 		call->dfd = AT_FDCWD;
 		call->filename = (const char __user *)args[0];
+		call->argv = (const void __user *)args[1];
 		call->at_flags = 0;
 	}
 	return 0;
@@ -341,8 +421,10 @@ static int pm_proc_exec_return(struct kretprobe_instance *ri,
 	long ret = regs_return_value(regs);
 	bool truncated = false;
 	u16 flags = call->flags;
+	bool args_cut = false, no_args = false;
 	struct pm_emit em;
-	char *filename;
+	char *filename, *args;
+	u16 args_len;
 	long len;
 	u32 ppid;
 
@@ -351,6 +433,7 @@ static int pm_proc_exec_return(struct kretprobe_instance *ri,
 	counts = this_cpu_ptr(pm_proc_fail_counts);
 	counts->exec_fail++;
 	filename = this_cpu_ptr(pm_proc_scratch)->fail_filename;
+	args = this_cpu_ptr(pm_proc_scratch)->args;
 	len = pm_proc_read_fail_filename(call, filename);
 	if (len < 0) {
 		counts->no_filename++;
@@ -362,12 +445,18 @@ static int pm_proc_exec_return(struct kretprobe_instance *ri,
 		truncated = true;
 		len = PM_PROC_FILENAME_MAX;
 	}
+	args_len = pm_proc_read_fail_args(call, args, &args_cut, &no_args);
+	if (no_args)
+		flags |= PERSECMON_EXEC_FAIL_NO_ARGS;
+	if (args_cut && !truncated)
+		counts->truncated++;
+	truncated |= args_cut;
 	ppid = pm_proc_ppid(current);
 
 	if (!pm_emit_begin(&em, PERSECMON_GROUP_PROC))
 		return 0;
 	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_EXEC_FAIL,
-				      sizeof(*ev) + len))) {
+				      sizeof(*ev) + len + args_len))) {
 		ev = container_of(rec, struct persecmon_exec_fail_event, hdr);
 		if (truncated)
 			rec->flags |= PERSECMON_RF_TRUNCATED;
@@ -380,7 +469,9 @@ static int pm_proc_exec_return(struct kretprobe_instance *ri,
 		ev->syscall = call->syscall;
 		ev->flags = flags;
 		ev->filename_len = len;
+		ev->args_len = args_len;
 		memcpy(ev->filename, filename, len);
+		memcpy(ev->filename + len, args, args_len);
 		pm_emit_commit(&em, rec);
 	}
 	pm_emit_end(&em);

@@ -189,17 +189,23 @@ static void fork_exit_rendering(void **state)
 	free(text);
 }
 
-/* A failed-exec record with @filename (@len bytes). */
-static struct persecmon_record *make_exec_fail(const char *filename,
-					       size_t len, int32_t ret,
-					       uint16_t syscall,
-					       uint16_t ev_flags,
-					       uint16_t hdr_flags)
+/*
+ * A failed-exec record with @filename (@len bytes) and the arguments
+ * @args (@args_len bytes, NUL-separated).
+ */
+static struct persecmon_record *make_exec_fail_args(const char *filename,
+						    size_t len,
+						    const char *args,
+						    size_t args_len,
+						    int32_t ret,
+						    uint16_t syscall,
+						    uint16_t ev_flags,
+						    uint16_t hdr_flags)
 {
 	struct persecmon_exec_fail_event *ev = (void *)scratch;
 
 	memset(scratch, 0, sizeof(scratch));
-	ev->hdr.size = (uint16_t)ALIGN8(sizeof(*ev) + len);
+	ev->hdr.size = (uint16_t)ALIGN8(sizeof(*ev) + len + args_len);
 	ev->hdr.type = PERSECMON_EV_EXEC_FAIL;
 	ev->hdr.flags = hdr_flags;
 	ev->hdr.pid = 201;
@@ -212,8 +218,21 @@ static struct persecmon_record *make_exec_fail(const char *filename,
 	ev->syscall = syscall;
 	ev->flags = ev_flags;
 	ev->filename_len = (uint16_t)len;
+	ev->args_len = (uint16_t)args_len;
 	memcpy(ev->filename, filename, len);
+	memcpy(ev->filename + len, args, args_len);
 	return &ev->hdr;
+}
+
+/* The same without arguments (an ABI 1.4 record). */
+static struct persecmon_record *make_exec_fail(const char *filename,
+					       size_t len, int32_t ret,
+					       uint16_t syscall,
+					       uint16_t ev_flags,
+					       uint16_t hdr_flags)
+{
+	return make_exec_fail_args(filename, len, "", 0, ret, syscall,
+				   ev_flags, hdr_flags);
 }
 
 static void exec_fail_lengths_checked(void **state)
@@ -237,6 +256,19 @@ static void exec_fail_lengths_checked(void **state)
 	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_TOO_SHORT);
 	rec->size = 80;		/* no filename at all */
 	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_OK);
+
+	/* Filename and arguments together bound by the size. */
+	rec = make_exec_fail_args("/x", 2, "a\0bc", 4, -2,
+				  PERSECMON_EXEC_EXECVE, 0, 0);
+	assert_int_equal(rec->size, 88);
+	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_OK);
+	ev = (void *)rec;
+	ev->args_len = 6;	/* 80 + 2 + 6 = 88 */
+	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_OK);
+	ev->args_len = 7;
+	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_BAD_LENGTH);
+	ev->args_len = 0xffff;
+	assert_int_equal(pm_record_check(rec, rec->size), PM_REC_BAD_LENGTH);
 }
 
 static void exec_fail_view(void **state)
@@ -269,6 +301,24 @@ static void exec_fail_view(void **state)
 	assert_true(v.no_filename);
 	assert_true(v.compat);
 
+	/* Arguments after the filename; an empty last one is kept. */
+	rec = make_exec_fail_args("/bin/nope", 9, "nope\0-x\0\0y z", 12, -2,
+				  PERSECMON_EXEC_EXECVE, 0, 0);
+	pm_exec_fail_view(rec, &v);
+	assert_string_equal(v.filename, "/bin/nope");
+	assert_int_equal(v.nargs, 4);
+	assert_string_equal(v.argv[0], "nope");
+	assert_string_equal(v.argv[1], "-x");
+	assert_string_equal(v.argv[2], "");
+	assert_string_equal(v.argv[3], "y z");
+	assert_false(v.no_args);
+	rec = make_exec_fail_args("/bin/nope", 9, "", 0, -14,
+				  PERSECMON_EXEC_EXECVE,
+				  PERSECMON_EXEC_FAIL_NO_ARGS, 0);
+	pm_exec_fail_view(rec, &v);
+	assert_int_equal(v.nargs, 0);
+	assert_true(v.no_args);
+
 	/* A syscall number this tool does not know is still shown. */
 	rec = make_exec_fail("/x", 2, -2, 7, 0, 0);
 	pm_exec_fail_view(rec, &v);
@@ -287,14 +337,24 @@ static void exec_fail_rendering(void **state)
 	assert_non_null(strstr(text, "\"type\":\"exec_fail\",\"syscall\":\"execve\","
 				     "\"ret\":-2,\"errno\":\"ENOENT\",\"ppid\":100,"
 				     "\"dfd\":-100,\"at_flags\":0,"
-				     "\"filename\":\"/nonexistent/x\","
-				     "\"no_filename\":false,\"compat\":false,"
+				     "\"filename\":\"/nonexistent/x\",\"args\":[],"
+				     "\"no_filename\":false,\"no_args\":false,"
+				     "\"compat\":false,"
 				     "\"exec_comm\":\"bash\""));
 	assert_non_null(strstr(text, "\"pid\":201,\"tgid\":200"));
 	assert_non_null(strstr(text, "\"flags\":[]"));
 	free(text);
 	text = render(PM_OUT_TEXT, rec);
-	assert_non_null(strstr(text, "exec_fail syscall=execve ret=-2 errno=ENOENT ppid=100 dfd=-100 at_flags=0x0 filename=/nonexistent/x no_filename=no compat=no"));
+	assert_non_null(strstr(text, "exec_fail syscall=execve ret=-2 errno=ENOENT ppid=100 dfd=-100 at_flags=0x0 filename=/nonexistent/x args=\"\" no_filename=no no_args=no compat=no"));
+	free(text);
+
+	rec = make_exec_fail_args("/x/y", 4, "y\0--help", 8, -13,
+				  PERSECMON_EXEC_EXECVE, 0, 0);
+	text = render(PM_OUT_JSON, rec);
+	assert_non_null(strstr(text, "\"filename\":\"/x/y\",\"args\":[\"y\",\"--help\"],"));
+	free(text);
+	text = render(PM_OUT_TEXT, rec);
+	assert_non_null(strstr(text, "filename=/x/y args=\"y --help\" no_filename=no"));
 	free(text);
 
 	rec = make_exec_fail("/a/b", 4, -36, PERSECMON_EXEC_EXECVEAT, 0,

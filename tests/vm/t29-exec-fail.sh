@@ -9,10 +9,14 @@
 # flagged truncated), one execveat() of a missing name relative to a
 # directory fd (ENOENT, that dfd), one execve() of an invalid pointer
 # (EFAULT: no filename, flagged), one fexecve() of the non-executable file
-# (execveat with AT_EMPTY_PATH: EACCES), then one exec that succeeds.
-# persecmon execsnoop -x --json must show exactly those, in order, with
-# the right RET, errno, filename and pid; execsnoop without -x none of
-# them; persecmon-read -g proc the same records with dfd and at_flags.
+# (execveat with AT_EMPTY_PATH: EACCES), one execve() with more
+# arguments than the kernel keeps (cut, flagged), one with an argv
+# pointer that cannot be read (EFAULT: no arguments, flagged), then one
+# exec that succeeds. persecmon execsnoop -x --json must show exactly
+# those, in order, with the right RET, errno, filename, arguments and
+# pid (text: the arguments, as bcc's execsnoop -x); execsnoop without -x
+# none of them; persecmon-read -g proc the same records with dfd and
+# at_flags.
 # With the group on only globally, the kretprobes still count the execs
 # but the return handler never runs (no failed exec is counted).
 # vm-timeout: 300
@@ -43,9 +47,9 @@ def try_exec(fn):
     sys.exit("an exec that should fail succeeded")
 
 for i in range(k):
-    try_exec(lambda: os.execv("/nonexistent/pm-execfail-%d" % i, ["x"]))
+    try_exec(lambda: os.execv("/nonexistent/pm-execfail-%d" % i, ["x", "-n", str(i)]))
 for i in range(j):
-    try_exec(lambda: os.execv(noexec, ["x"]))
+    try_exec(lambda: os.execv(noexec, ["noexec", "a b", ""]))
 try_exec(lambda: os.execv("/" + "a" * 4999, ["x"]))
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -61,7 +65,13 @@ if libc.syscall(ctypes.c_long(59), ctypes.c_void_p(1), argv, envp) != -1:
 got.append(ctypes.get_errno())
 fd = os.open(noexec, os.O_RDONLY)
 try_exec(lambda: os.execve(fd, ["x"], {}))
-want = [errno.ENOENT] * k + [errno.EACCES] * j + [errno.ENAMETOOLONG, errno.ENOENT, errno.EFAULT, errno.EACCES]
+# More arguments than the kernel keeps (512 bytes), then an argv pointer
+# that cannot be read (the file exists: both kernels fail on argv).
+try_exec(lambda: os.execv("/nonexistent/pm-longargs", ["y"] + ["z" * 100] * 10))
+if libc.syscall(ctypes.c_long(59), b"/bin/true", ctypes.c_void_p(1), envp) != -1:
+    sys.exit("execve with argv=1 succeeded")
+got.append(ctypes.get_errno())
+want = [errno.ENOENT] * k + [errno.EACCES] * j + [errno.ENAMETOOLONG, errno.ENOENT, errno.EFAULT, errno.EACCES, errno.ENOENT, errno.EFAULT]
 if got != want:
     sys.exit("errnos %s, expected %s" % (got, want))
 with open(art + "/workload.fds", "w") as f:
@@ -131,16 +141,21 @@ def load(name):
     return [json.loads(l) for l in open("%s/%s.out" % (art, name))]
 
 longname = "/" + "a" * 255
-# (ret, errno, filename, syscall, truncated, no_filename)
-want = [(-2, "ENOENT", "/nonexistent/pm-execfail-%d" % i, "execve", False, False) for i in range(k)]
-want += [(-13, "EACCES", work + "/noexec.sh", "execve", False, False)] * j
-want += [(-36, "ENAMETOOLONG", longname, "execve", True, False),
-         (-2, "ENOENT", "pm-missing-in-dir", "execveat", False, False),
-         (-14, "EFAULT", "", "execve", True, True),
-         (-13, "EACCES", "", "execveat", False, False)]
+# The kernel keeps 512 bytes of arguments: "y", five whole strings of
+# 100 (with their separators: 506 bytes), then 5 of the sixth.
+longargs = ["y"] + ["z" * 100] * 5 + ["z" * 5]
+# (ret, errno, filename, syscall, truncated, no_filename, args, no_args)
+want = [(-2, "ENOENT", "/nonexistent/pm-execfail-%d" % i, "execve", False, False, ["x", "-n", str(i)], False) for i in range(k)]
+want += [(-13, "EACCES", work + "/noexec.sh", "execve", False, False, ["noexec", "a b", ""], False)] * j
+want += [(-36, "ENAMETOOLONG", longname, "execve", True, False, ["x"], False),
+         (-2, "ENOENT", "pm-missing-in-dir", "execveat", False, False, ["x"], False),
+         (-14, "EFAULT", "", "execve", True, True, ["x"], False),
+         (-13, "EACCES", "", "execveat", False, False, ["x"], False),
+         (-2, "ENOENT", "/nonexistent/pm-longargs", "execve", True, False, longargs, False),
+         (-14, "EFAULT", "/bin/true", "execve", True, False, [], True)]
 
 fails = [r for r in load("fails") if r["pid"] == wl and r["ret"] != 0]
-got = [(r["ret"], r["errno"], r["filename"], r["syscall"], r["truncated"], r["no_filename"]) for r in fails]
+got = [(r["ret"], r["errno"], r["filename"], r["syscall"], r["truncated"], r["no_filename"], r["args"], r["no_args"]) for r in fails]
 check(got == want, "execsnoop -x --json: %d failed execs of pid %d, expected %d; first differences: %s"
       % (len(got), wl, len(want), [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w][:3]))
 check(all(r["comm"] == "python3" and r["ppid"] > 1 for r in fails), "comm/ppid of failed execs")
@@ -154,13 +169,13 @@ check(plain == ok_want, "execsnoop without -x: the successful execs %s" % plain)
 check(not [r for r in load("plain") if r["ret"] != 0], "execsnoop without -x shows a failed exec")
 
 recs = [r for r in load("proc") if r["type"] == "exec_fail" and r["tgid"] == wl]
-got = [(r["ret"], r["errno"], r["filename"], r["syscall"], "truncated" in r["flags"], r["no_filename"]) for r in recs]
+got = [(r["ret"], r["errno"], r["filename"], r["syscall"], "truncated" in r["flags"], r["no_filename"], r["args"], r["no_args"]) for r in recs]
 check(got == want, "persecmon-read: %d exec_fail records of pid %d, expected %d" % (len(got), wl, len(want)))
 if len(recs) == len(want):
     check(all(r["dfd"] == -100 and r["at_flags"] == 0 for r in recs[:k + j + 1]), "dfd/at_flags of execve records")
-    check(recs[-3]["dfd"] == dfd and recs[-3]["at_flags"] == 0, "execveat dfd/at_flags %s" % recs[-3])
-    check(recs[-2]["dfd"] == -100 and recs[-2]["at_flags"] == 0, "execve(1) dfd/at_flags %s" % recs[-2])
-    check(recs[-1]["dfd"] == fexec_fd and recs[-1]["at_flags"] == 0x1000, "fexecve dfd/at_flags %s" % recs[-1])
+    check(recs[-5]["dfd"] == dfd and recs[-5]["at_flags"] == 0, "execveat dfd/at_flags %s" % recs[-5])
+    check(recs[-4]["dfd"] == -100 and recs[-4]["at_flags"] == 0, "execve(1) dfd/at_flags %s" % recs[-4])
+    check(recs[-3]["dfd"] == fexec_fd and recs[-3]["at_flags"] == 0x1000, "fexecve dfd/at_flags %s" % recs[-3])
     check(all(r["pid"] == r["tgid"] and not r["compat"] and r["exec_comm"] == "python3" for r in recs), "pid/compat/comm")
 lost = [r for r in load("proc") if r["type"] == "lost"]
 check(not lost, "LOST records: %s" % lost)
@@ -172,12 +187,15 @@ PY
 
 echo "=== execsnoop -x (text)"
 grep -E "^python3 +$wl_pid " "$PM_ARTIFACTS/fails-text.out" | head -n 3
-assert_eq "$K" "$(grep -cE "^python3 +$wl_pid +[0-9]+ +-2 /nonexistent/pm-execfail-[0-9]+\$" "$PM_ARTIFACTS/fails-text.out")" \
+# As bcc's execsnoop -x: ARGS is the argument vector.
+assert_eq "$K" "$(grep -cE "^python3 +$wl_pid +[0-9]+ +-2 x -n [0-9]+\$" "$PM_ARTIFACTS/fails-text.out")" \
 	"text lines for ENOENT"
-assert_eq "$((J + 1))" "$(grep -cE "^python3 +$wl_pid +[0-9]+ +-13( |$)" "$PM_ARTIFACTS/fails-text.out")" \
+assert_eq "$J" "$(grep -cE "^python3 +$wl_pid +[0-9]+ +-13 noexec a b \$" "$PM_ARTIFACTS/fails-text.out")" \
 	"text lines for EACCES"
-assert_grep "^python3 +$wl_pid +[0-9]+ +-36 /a{255} \.\.\.\$" "$PM_ARTIFACTS/fails-text.out"
-assert_grep "^python3 +$wl_pid +[0-9]+ +-14 <unreadable>\$" "$PM_ARTIFACTS/fails-text.out"
+assert_grep "^python3 +$wl_pid +[0-9]+ +-36 x \.\.\.\$" "$PM_ARTIFACTS/fails-text.out"
+assert_grep "^python3 +$wl_pid +[0-9]+ +-14 x\$" "$PM_ARTIFACTS/fails-text.out"
+assert_grep "^python3 +$wl_pid +[0-9]+ +-2 y (z{100} ){5}z{5} \.\.\.\$" "$PM_ARTIFACTS/fails-text.out"
+assert_grep "^python3 +$wl_pid +[0-9]+ +-14 /bin/true \.\.\.\$" "$PM_ARTIFACTS/fails-text.out"
 
 info "=== proc on only globally: the exec kretprobes count hits, emit nothing"
 fail_count() {

@@ -111,27 +111,49 @@ static void exec_line_end(struct pm_snoop_ctx *sc,
 	pm_out_line_end(&sc->out);
 }
 
+/*
+ * The ARGS column: the arguments space-separated, or @filename when there
+ * are none, and " ..." when the kernel cut them.
+ */
+static void format_args(char *line, size_t size, const char *filename,
+			const char *const *argv, size_t nargs, bool truncated)
+{
+	size_t i, len = 0;
+
+	line[0] = '\0';
+	if (nargs == 0)
+		len = (size_t)snprintf(line, size, "%s", filename);
+	for (i = 0; i < nargs && len < size; i++)
+		len += (size_t)snprintf(line + len, size - len, "%s%s",
+					i ? " " : "", argv[i]);
+	if (truncated && len < size)
+		snprintf(line + len, size - len, " ...");
+}
+
 static int print_exec_fail(struct pm_snoop_ctx *sc,
 			   const struct persecmon_record *rec)
 {
 	const struct persecmon_exec_fail_event *ev = (const void *)rec;
 	struct pm_exec_fail_view v;
 	struct pm_out *out = &sc->out;
-	char line[PERSECMON_RECORD_MAX + 8];
+	char line[PM_EXEC_DATA_MAX + 8];
 
 	if (!exec_line_begin(sc, rec, ev->comm, ev->ppid, ev->ret))
 		return 0;
 	pm_exec_fail_view(rec, &v);
 	if (pm_out_is_json(out)) {
 		pm_out_col_str(out, "filename", 0, v.filename);
+		pm_out_kv_strlist(out, "args", v.argv, v.nargs);
 		pm_out_kv_str(out, "errno", v.errno_name ? v.errno_name : "");
 		pm_out_kv_str(out, "syscall", v.syscall);
 		pm_out_kv_bool(out, "truncated", v.truncated);
 		pm_out_kv_bool(out, "no_filename", v.no_filename);
+		pm_out_kv_bool(out, "no_args", v.no_args);
 	} else {
-		snprintf(line, sizeof(line), "%s%s",
-			 v.no_filename ? "<unreadable>" : v.filename,
-			 v.truncated && !v.no_filename ? " ..." : "");
+		/* As bcc: the arguments, argv[0] first; the filename if none. */
+		format_args(line, sizeof(line),
+			    v.no_filename ? "<unreadable>" : v.filename,
+			    v.argv, v.nargs, v.truncated && !v.no_filename);
 		pm_out_col_str(out, "args", 0, line);
 	}
 	exec_line_end(sc, rec);
@@ -145,7 +167,6 @@ static int print_exec(struct pm_snoop_ctx *sc,
 	struct pm_exec_view v;
 	char line[PM_EXEC_DATA_MAX + 8];
 	struct pm_out *out = &sc->out;
-	size_t i, len = 0;
 
 	if (rec->type == PERSECMON_EV_EXEC_FAIL && opts.fails)
 		return print_exec_fail(sc, rec);
@@ -161,15 +182,8 @@ static int print_exec(struct pm_snoop_ctx *sc,
 		pm_out_kv_strlist(out, "args", v.argv, v.nargs);
 		pm_out_kv_bool(out, "truncated", v.truncated);
 	} else {
-		if (v.nargs == 0)
-			len = (size_t)snprintf(line, sizeof(line), "%s",
-					       v.filename);
-		for (i = 0; i < v.nargs; i++)
-			len += (size_t)snprintf(line + len, sizeof(line) - len,
-						"%s%s", i ? " " : "",
-						v.argv[i]);
-		if (v.truncated)
-			snprintf(line + len, sizeof(line) - len, " ...");
+		format_args(line, sizeof(line), v.filename, v.argv, v.nargs,
+			    v.truncated);
 		pm_out_col_str(out, "args", 0, line);
 	}
 	exec_line_end(sc, rec);

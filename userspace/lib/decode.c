@@ -157,12 +157,15 @@ enum pm_rec_status pm_record_check(const void *rec, size_t avail)
 			return PM_REC_BAD_LENGTH;
 	}
 	if (type == PERSECMON_EV_EXEC_FAIL) {
-		uint16_t filename_len;
+		uint16_t filename_len, args_len;
 
 		memcpy(&filename_len,
 		       p + offsetof(struct persecmon_exec_fail_event,
 				    filename_len), 2);
-		if (EXEC_FAIL_FIXED + (size_t)filename_len > size)
+		memcpy(&args_len,
+		       p + offsetof(struct persecmon_exec_fail_event,
+				    args_len), 2);
+		if (EXEC_FAIL_FIXED + (size_t)filename_len + args_len > size)
 			return PM_REC_BAD_LENGTH;
 	}
 	if (type == PERSECMON_EV_OPEN) {
@@ -366,24 +369,48 @@ static void comm_str(const uint8_t *comm, char out[PERSECMON_COMM_LEN + 1])
 	out[PERSECMON_COMM_LEN] = '\0';
 }
 
+/*
+ * An argument area (NUL-separated, the last string unterminated or cut)
+ * into NUL-terminated strings: @args holds a copy, @argv points into it.
+ */
+static void split_args(const uint8_t *data, size_t len,
+		       char args[PM_EXEC_DATA_MAX],
+		       const char *argv[PM_EXEC_ARGV_MAX], size_t *nargs)
+{
+	size_t i, start;
+
+	memcpy(args, data, len);
+	args[len] = '\0';
+	*nargs = 0;
+	for (i = 0, start = 0; i <= len; i++) {
+		if (i < len && args[i] != '\0')
+			continue;
+		if (len && *nargs < PM_EXEC_ARGV_MAX)
+			argv[(*nargs)++] = args + start;
+		start = i + 1;
+	}
+}
+
+/* Text form of split arguments: one line, space-separated, as a shell. */
+static void join_args(const char *args, size_t len,
+		      char out[PM_EXEC_DATA_MAX])
+{
+	size_t i;
+
+	memcpy(out, args, len + 1);
+	for (i = 0; i < len; i++)
+		if (out[i] == '\0')
+			out[i] = ' ';
+}
+
 void pm_exec_view(const struct persecmon_record *rec, struct pm_exec_view *v)
 {
 	const struct persecmon_exec_event *ev = (const void *)rec;
-	size_t i, start;
 
 	memcpy(v->filename, ev->data, ev->filename_len);
 	v->filename[ev->filename_len] = '\0';
-	memcpy(v->args, ev->data + ev->filename_len, ev->args_len);
-	v->args[ev->args_len] = '\0';
-	v->nargs = 0;
-	/* NUL-separated, the last one unterminated (or cut). */
-	for (i = 0, start = 0; i <= ev->args_len; i++) {
-		if (i < ev->args_len && v->args[i] != '\0')
-			continue;
-		if (ev->args_len && v->nargs < PM_EXEC_ARGV_MAX)
-			v->argv[v->nargs++] = v->args + start;
-		start = i + 1;
-	}
+	split_args(ev->data + ev->filename_len, ev->args_len, v->args,
+		   v->argv, &v->nargs);
 	v->argc = ev->argc;
 	v->truncated = rec->flags & PERSECMON_RF_TRUNCATED;
 }
@@ -394,7 +421,6 @@ static void decode_exec(struct pm_out *o, const struct persecmon_record *rec)
 	struct pm_exec_view v;
 	char comm[PERSECMON_COMM_LEN + 1];
 	char joined[PM_EXEC_DATA_MAX];
-	size_t i;
 
 	pm_exec_view(rec, &v);
 	comm_str(ev->comm, comm);
@@ -404,11 +430,7 @@ static void decode_exec(struct pm_out *o, const struct persecmon_record *rec)
 	if (pm_out_is_json(o)) {
 		pm_out_kv_strlist(o, "args", v.argv, v.nargs);
 	} else {
-		/* Text: one space-separated value, as a shell would show it. */
-		memcpy(joined, v.args, ev->args_len + 1);
-		for (i = 0; i < ev->args_len; i++)
-			if (joined[i] == '\0')
-				joined[i] = ' ';
+		join_args(v.args, ev->args_len, joined);
 		pm_out_kv_str(o, "args", joined);
 	}
 	pm_out_extra_str(o, "new_comm", comm);
@@ -455,9 +477,12 @@ void pm_exec_fail_view(const struct persecmon_record *rec,
 {
 	const struct persecmon_exec_fail_event *ev = (const void *)rec;
 
-	/* pm_record_check() bounded filename_len by the record size. */
+	/* pm_record_check() bounded both lengths by the record size. */
 	memcpy(v->filename, ev->filename, ev->filename_len);
 	v->filename[ev->filename_len] = '\0';
+	split_args(ev->filename + ev->filename_len, ev->args_len, v->args,
+		   v->argv, &v->nargs);
+	v->args_len = ev->args_len;
 	comm_str(ev->comm, v->comm);
 	if (ev->syscall < sizeof(exec_syscall_names) /
 			  sizeof(exec_syscall_names[0]) &&
@@ -471,12 +496,14 @@ void pm_exec_fail_view(const struct persecmon_record *rec,
 	v->truncated = rec->flags & PERSECMON_RF_TRUNCATED;
 	v->no_filename = ev->flags & PERSECMON_EXEC_FAIL_NO_FILENAME;
 	v->compat = ev->flags & PERSECMON_EXEC_FAIL_COMPAT;
+	v->no_args = ev->flags & PERSECMON_EXEC_FAIL_NO_ARGS;
 }
 
 static void decode_exec_fail(struct pm_out *o,
 			     const struct persecmon_record *rec)
 {
 	const struct persecmon_exec_fail_event *ev = (const void *)rec;
+	char joined[PM_EXEC_DATA_MAX];
 	struct pm_exec_fail_view v;
 
 	pm_exec_fail_view(rec, &v);
@@ -488,7 +515,14 @@ static void decode_exec_fail(struct pm_out *o,
 	pm_out_kv_i64(o, "dfd", ev->dfd);
 	pm_out_kv_hex(o, "at_flags", ev->at_flags);
 	pm_out_kv_str(o, "filename", v.filename);
+	if (pm_out_is_json(o)) {
+		pm_out_kv_strlist(o, "args", v.argv, v.nargs);
+	} else {
+		join_args(v.args, v.args_len, joined);
+		pm_out_kv_str(o, "args", joined);
+	}
 	pm_out_kv_bool(o, "no_filename", v.no_filename);
+	pm_out_kv_bool(o, "no_args", v.no_args);
 	pm_out_kv_bool(o, "compat", v.compat);
 	pm_out_extra_str(o, "exec_comm", v.comm);
 }

@@ -18,7 +18,7 @@
 #include <linux/ioctl.h>
 
 #define PERSECMON_ABI_MAJOR		1
-#define PERSECMON_ABI_MINOR		5
+#define PERSECMON_ABI_MINOR		6
 
 #define PERSECMON_DEVICE_NAME		"persecmon"
 #define PERSECMON_DEVICE_PATH		"/dev/persecmon"
@@ -207,6 +207,14 @@ struct persecmon_exit_event {
  * filename[]). When it could not be read, @filename_len is 0 and both
  * PERSECMON_EXEC_FAIL_NO_FILENAME and PERSECMON_RF_TRUNCATED are set; a
  * filename longer than the kernel keeps is cut (PERSECMON_RF_TRUNCATED).
+ *
+ * Since ABI 1.6 the caller's argv follows the filename: @args_len bytes,
+ * NUL-separated as in PERSECMON_EV_EXEC (the last string unterminated).
+ * Arguments beyond what the kernel keeps are left out and flagged
+ * PERSECMON_RF_TRUNCATED; an argv that could not be read at all (a bad
+ * pointer, a page not resident) gives @args_len 0 and
+ * PERSECMON_EXEC_FAIL_NO_ARGS plus PERSECMON_RF_TRUNCATED. Before 1.6,
+ * @args_len is 0.
  */
 struct persecmon_exec_fail_event {
 	struct persecmon_record hdr;
@@ -218,8 +226,8 @@ struct persecmon_exec_fail_event {
 	__u16 syscall;		/* enum persecmon_exec_syscall */
 	__u16 flags;		/* PERSECMON_EXEC_FAIL_* */
 	__u16 filename_len;
-	__u16 reserved;
-	__u8 filename[];
+	__u16 args_len;		/* ABI 1.6 */
+	__u8 filename[];	/* then args_len bytes of arguments */
 };
 
 enum persecmon_exec_syscall {
@@ -234,6 +242,8 @@ enum persecmon_exec_syscall {
  * a failure after the caller's address space was already replaced.
  */
 #define PERSECMON_EXEC_FAIL_NO_FILENAME	(1U << 1)
+/* The argument vector could not be read (ABI 1.6). */
+#define PERSECMON_EXEC_FAIL_NO_ARGS	(1U << 2)
 
 /*
  * PERSECMON_EV_OPEN (open, openat, openat2, creat): the path as the caller

@@ -107,12 +107,17 @@ void pm_exec_view(const struct persecmon_record *rec, struct pm_exec_view *v);
  */
 struct pm_exec_fail_view {
 	char filename[PERSECMON_RECORD_MAX];
+	char args[PM_EXEC_DATA_MAX];	/* as in struct pm_exec_view */
+	const char *argv[PM_EXEC_ARGV_MAX];
+	size_t nargs;
+	size_t args_len;
 	char comm[PERSECMON_COMM_LEN + 1];
 	char syscall[16];	/* "execve", "execveat", "syscallN" */
 	const char *errno_name;	/* "ENOENT", ...; NULL if ret >= 0 */
 	bool truncated;		/* PERSECMON_RF_TRUNCATED */
 	bool no_filename;	/* PERSECMON_EXEC_FAIL_NO_FILENAME */
 	bool compat;		/* PERSECMON_EXEC_FAIL_COMPAT */
+	bool no_args;		/* PERSECMON_EXEC_FAIL_NO_ARGS */
 };
 
 void pm_exec_fail_view(const struct persecmon_record *rec,
