@@ -361,9 +361,19 @@ int pm_uprobe_commit(struct pm_uprobe_batch *batch,
 			ret = pm_uprobe_register(t->inode, t->offset,
 						 t->ref_ctr_offset, &t->uc,
 						 &t->uprobe);
-		if (ret) {
+		/*
+		 * Path, offset and semaphore were checked: the kernel's own
+		 * -EINVAL is a probe at this address with another
+		 * ref_ctr_offset (e.g. bcc's Python tools, which pass an
+		 * uninitialized one), which uprobes cannot share.
+		 */
+		if (ret == -EINVAL)
+			NL_SET_ERR_MSG_ATTR(extack, t->nla,
+					    "another tracer's uprobe at this address has a different ref_ctr_offset (dmesg)");
+		else if (ret)
 			NL_SET_ERR_MSG_ATTR(extack, t->nla,
 					    "registering the uprobe failed");
+		if (ret) {
 			pr_warn("uprobe %s offset 0x%llx: %d\n", t->name,
 				(unsigned long long)t->offset, ret);
 			break;

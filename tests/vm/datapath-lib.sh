@@ -66,6 +66,18 @@ stop_reader() {
 	SUMMARY=$(tail -n 1 "$PM_ARTIFACTS/$name.err")
 }
 
+# wait_file NAME: until the workload wrote $dir/NAME ($dir: the test's
+# work directory). No subshell per poll: a system-wide report (t26)
+# would count the test's own pipes.
+wait_file() {
+	local i
+	for ((i = 0; i < 600 * PM_SLOW; i++)); do
+		[ -e "$dir/$1" ] && return 0
+		sleep 0.1
+	done
+	fail "the workload never wrote $1"
+}
+
 # A test event count per (context, CPU) that finishes in a few seconds
 # even on the debug kernel.
 pm_scaled() {

@@ -55,17 +55,6 @@ say("closed")
 wait_for("exit")
 PY
 
-# wait_file NAME: until the workload wrote $dir/NAME (no subshells: the
-# test's own pipes would be counted by the system-wide report).
-wait_file() {
-	local i
-	for ((i = 0; i < 600 * PM_SLOW; i++)); do
-		[ -e "$dir/$1" ] && return 0
-		sleep 0.1
-	done
-	fail "the workload never wrote $1"
-}
-
 info "=== the group is registered, its tracepoints listed, detached"
 assert_grep '^group kmemleak probe kmalloc mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
 assert_grep '^group kmemleak probe mm_page_free mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
