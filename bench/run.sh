@@ -11,7 +11,7 @@
 #   BENCH_KERNELS   releases to boot (default: every /lib/modules/*/build
 #                   with a /boot/vmlinuz-*)
 #   BENCH_HOOKS     hooks to measure, names of bench/vm/b-*.sh (default:
-#                   vfs_read malloc openat block connect)
+#                   ring vfs_read malloc openat block connect bonnie iperf3)
 #   BENCH_REPS      runs per setup (default 5)
 #   BENCH_PARALLEL  1 (default): boot all kernels at once; 0: one by one
 #   BENCH_CLOCK     icount (default) or wall, see "Method" in the report
@@ -29,7 +29,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
 results=$build/bench-results
 output=${BENCH_OUTPUT:-$top/docs/benchmarks.md}
-hooks=${BENCH_HOOKS:-vfs_read malloc openat block connect}
+hooks=${BENCH_HOOKS:-ring vfs_read malloc openat block connect bonnie iperf3}
 reps=${BENCH_REPS:-5}
 clock=${BENCH_CLOCK:-icount}
 parallel=${BENCH_PARALLEL:-1}
@@ -178,7 +178,7 @@ report_hook() {
 			# Differences inside the range of the baseline are noise.
 			resolution = hi - lo
 			printf "%s.\n\n", desc
-			printf "| setup | what | ns/op median (min-max) | added ns/op | events/op | added ns/event | ratio to floor |\n"
+			printf "| setup | what | ns/op median (min-max) | added ns/op (%% of none) | events/op | added ns/event | ratio to floor |\n"
 			printf "| --- | --- | --- | --- | --- | --- | --- |\n"
 			printf "| none | no monitoring (%d runs spread over the session) | %.1f (%.1f-%.1f) | | | | |\n", \
 				nruns["none"], base, lo, hi
@@ -196,7 +196,9 @@ report_hook() {
 					ev = hits[s]
 				per = (ev != "" && ev != "-" && ev + 0 > 0) ? sprintf("%.1f", added[s] / ev) : ""
 				ratio = ""
-				if (f != "-" && (f in added) && added[f] > resolution)
+				if (f == "none")
+					ratio = "(no floor: against none)"
+				else if (f != "-" && (f in added) && added[f] > resolution)
 					ratio = sprintf("%.2f (vs %s)", added[s] / added[f], f)
 				else if (f != "-" && (f in added))
 					ratio = "none: " f " is below resolution"
@@ -206,8 +208,8 @@ report_hook() {
 					ratio = "1 (floor)"
 				noise = (added[s] <= resolution && added[s] >= -resolution) ? \
 					sprintf(" (below resolution: none varies by %.1f)", resolution) : ""
-				printf "| %s | %s | %.1f (%.1f-%.1f) | %.1f%s | %s | %s | %s |\n", \
-					s, what[s], m, lo, hi, added[s], noise, ev, per, ratio
+				printf "| %s | %s | %.1f (%.1f-%.1f) | %.1f (%+.1f%%)%s | %s | %s | %s |\n", \
+					s, what[s], m, lo, hi, added[s], 100 * added[s] / base, noise, ev, per, ratio
 			}
 		}
 		if (nnotes) {

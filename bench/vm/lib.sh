@@ -302,8 +302,9 @@ tool_measure_pid() {
 	bench_note "$setup" "tool output (tail): $(tail -c 300 "$BENCH_TMP/$setup.out" | tr '\n\t' '  ')"
 }
 
-# bench_ours GROUP FLOOR: PerSecMon with probe group GROUP enabled,
-# compared with the floor setup FLOOR.
+# bench_ours GROUPS FLOOR [SETUP]: PerSecMon with probe groups GROUPS
+# (comma-separated) enabled, compared with the floor setup FLOOR ("none":
+# with the unmonitored runs only); SETUP defaults to persecmon-GROUPS.
 #
 # Measured here: the module loaded with groups=GROUP, which attaches the
 # group's probes and keeps its in-kernel aggregates (counters,
@@ -313,7 +314,7 @@ tool_measure_pid() {
 #
 # bench_ours_stream measures the streaming mode.
 bench_ours() {
-	local group=$1 floor=$2 setup=persecmon-$1 out
+	local group=$1 floor=$2 setup=${3:-persecmon-$1} out
 	bench_record setup "$bench_hook" "$setup" "$floor" "" \
 		"PerSecMon, insmod groups=$group: in-kernel aggregates only, no session"
 	if [ ! -f "$BENCH_PM_KO" ]; then
@@ -334,14 +335,15 @@ bench_ours() {
 	rmmod persecmon || bench_note "$setup" "rmmod persecmon failed"
 }
 
-# bench_ours_stream GROUP FLOOR: PerSecMon streaming GROUP's events: the
+# bench_ours_stream GROUPS FLOOR [SETUP]: PerSecMon streaming GROUPS' events
+# (SETUP defaults to persecmon-GROUPS-stream): the
 # module loaded with no global group, one session (persecmon-read -g
 # GROUP -q) that enables the group for itself and drains its rings,
 # counting every record. The reader runs on the same (single) CPU as the
 # workload, so its consuming is part of the cost, as it would be on a
 # host; -q leaves out formatting text, which is a choice of the consumer.
 bench_ours_stream() {
-	local group=$1 floor=$2 setup=persecmon-$1-stream out
+	local group=$1 floor=$2 setup=${3:-persecmon-$1-stream} out
 	local reader=$PM_TOP/build/bin/persecmon-read
 	if [ ! -f "$BENCH_PM_KO" ] || [ ! -x "$reader" ]; then
 		bench_record setup "$bench_hook" "$setup" "$floor" "" \
