@@ -12,8 +12,17 @@
  *
  * Each allocation record carries the kernel stack from stack_trace_save()
  * (exported, ORC unwinder), with the frames of this module removed.
- * Userspace (persecmon memleak) keeps the outstanding allocations and
- * prints the stacks holding the most memory.
+ *
+ * Outstanding blocks: while a session enables the group, its allocations
+ * are also kept in the kernel (core/leakagg.h: address, or pfn for pages,
+ * -> size, time, stack id; stacks deduplicated), the table
+ * "kmemleak_outstanding", which persecmon memleak reads by default (its
+ * session quiet: no record per allocation). The table is lock-free and
+ * preallocated (capacity kmemleak_blocks, kmemleak_stacks at load), as
+ * the tracepoints fire in hardirq context too; what does not fit is
+ * counted in "kmemleak". It is emptied when the group attaches and when
+ * it detaches. The global set alone keeps only the counters: unwinding
+ * every kernel allocation is not an always-on cost.
  *
  * Contexts and recursion: the probes run inside the allocator with
  * preemption disabled, in task, softirq or hardirq context (and, should an
@@ -27,7 +36,9 @@
  *
  * Cost: the allocators run hot, so a probe does only a per-CPU count
  * unless a session enabled the group. With a session, the unwind is paid
- * once per allocation whatever the number of sessions. kmemleak_sample=N
+ * once per allocation whatever the number of sessions, and only when one
+ * of them wants the allocating task (filters); a free is one table
+ * lookup, plus a record only if a session wants records. kmemleak_sample=N
  * (writable module parameter) keeps only allocations and frees whose
  * address hashes to 0 modulo N: both ends of an allocation make the same
  * decision, so sampled pairs still match in userspace.
@@ -42,6 +53,7 @@
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
@@ -50,6 +62,7 @@
 
 #include "core/agg.h"
 #include "core/groups.h"
+#include "core/leakagg.h"
 #include "core/session.h"
 #include "probes/kmemleak.h"
 
@@ -57,6 +70,16 @@ static unsigned int kmemleak_sample = 1;
 module_param(kmemleak_sample, uint, 0644);
 MODULE_PARM_DESC(kmemleak_sample,
 		 "kmemleak group: record 1 in N kernel allocations and frees, chosen by address (1 = all)");
+
+static unsigned int kmemleak_blocks = 1U << 16;
+module_param(kmemleak_blocks, uint, 0444);
+MODULE_PARM_DESC(kmemleak_blocks,
+		 "kmemleak group: outstanding kernel allocations kept in the kernel (power of two)");
+
+static unsigned int kmemleak_stacks = 1U << 12;
+module_param(kmemleak_stacks, uint, 0444);
+MODULE_PARM_DESC(kmemleak_stacks,
+		 "kmemleak group: distinct kernel stacks kept in the kernel (power of two)");
 
 /* Frames of this module above the tracepoint, saved and then dropped. */
 #define PM_KML_SKIP_MAX		8
@@ -86,6 +109,8 @@ enum {
 	PM_KML_STAT_RECURSION,
 	PM_KML_STAT_NR,
 };
+/* The stat table's columns after the counters: from the leak table. */
+#define PM_KML_STAT_COLUMNS	(PM_KML_STAT_NR + 3)
 
 struct pm_kml_scratch {
 	unsigned long frames[PM_KML_LEVELS][PM_KML_SAVE_MAX];
@@ -94,6 +119,7 @@ struct pm_kml_scratch {
 
 static struct pm_kml_scratch __percpu *pm_kml_scratch;
 static struct pm_agg_counters pm_kml_stat;
+static struct pm_leakagg pm_kml_leaks;
 
 struct pm_kml_tp {
 	const char *name;
@@ -185,11 +211,14 @@ static void pm_kml_emit_alloc(const struct pm_kml_alloc_info *info)
 	struct persecmon_record *rec;
 	unsigned int level, nr;
 	struct pm_emit em;
+	unsigned long *frames;
+	u32 stack;
 	bool cut;
 
 	if (!pm_emit_begin(&em, PERSECMON_GROUP_KMEMLEAK))
 		return;
-	if (!pm_kml_sampled(info->ptr))
+	/* No session wants this task's allocations: no unwind either. */
+	if (!pm_kml_sampled(info->ptr) || !pm_emit_wanted(&em))
 		goto out;
 	level = interrupt_context_level();
 	scratch = this_cpu_ptr(pm_kml_scratch);
@@ -200,7 +229,13 @@ static void pm_kml_emit_alloc(const struct pm_kml_alloc_info *info)
 	scratch->busy[level] = true;
 	/* The flag is set before the unwind; an interrupt sees it. */
 	barrier();
-	nr = pm_kml_stack(scratch->frames[level], &cut);
+	frames = scratch->frames[level];
+	nr = pm_kml_stack(frames, &cut);
+	/* Kernel blocks are freed by anyone: one key space, tgid 0. */
+	stack = pm_leaktab_stack(&pm_kml_leaks.tab, 0, (const u64 *)frames,
+				 nr);
+	pm_leaktab_insert(&pm_kml_leaks.tab, 0, info->ptr, info->bytes_alloc,
+			  stack, em.time_ns);
 	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_KALLOC,
 				      sizeof(*ev) + nr * sizeof(u64)))) {
 		ev = container_of(rec, struct persecmon_kalloc_event, hdr);
@@ -215,7 +250,7 @@ static void pm_kml_emit_alloc(const struct pm_kml_alloc_info *info)
 		ev->kind = info->kind;
 		ev->order = info->order;
 		ev->nr_frames = nr;
-		memcpy(ev->frames, scratch->frames[level], nr * sizeof(u64));
+		memcpy(ev->frames, frames, nr * sizeof(u64));
 		pm_emit_commit(&em, rec);
 	}
 	barrier();
@@ -230,10 +265,18 @@ static void pm_kml_emit_free(u64 ptr, u64 call_site, u8 kind, u8 order)
 	struct persecmon_record *rec;
 	struct pm_emit em;
 
-	if (!pm_emit_begin(&em, PERSECMON_GROUP_KMEMLEAK))
+	/* Without a session: the counters only. */
+	if (!(READ_ONCE(pm_session_groups) & BIT_ULL(PERSECMON_GROUP_KMEMLEAK)))
 		return;
 	if (!pm_kml_sampled(ptr))
-		goto out;
+		return;
+	/* A block no session kept costs one lookup that finds nothing. */
+	pm_leaktab_remove(&pm_kml_leaks.tab, 0, ptr);
+	if (!(READ_ONCE(pm_session_record_groups) &
+	      BIT_ULL(PERSECMON_GROUP_KMEMLEAK)))
+		return;
+	if (!pm_emit_begin(&em, PERSECMON_GROUP_KMEMLEAK))
+		return;
 	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_KFREE, sizeof(*ev)))) {
 		ev = container_of(rec, struct persecmon_kfree_event, hdr);
 		ev->ptr = ptr;
@@ -242,7 +285,6 @@ static void pm_kml_emit_free(u64 ptr, u64 call_site, u8 kind, u8 order)
 		ev->order = order;
 		pm_emit_commit(&em, rec);
 	}
-out:
 	pm_emit_end(&em);
 }
 
@@ -366,6 +408,8 @@ static int pm_kml_attach(void)
 	unsigned int i;
 	int ret;
 
+	/* No probe runs while detached: the table is ours to empty. */
+	pm_leakagg_clear(&pm_kml_leaks);
 	for (i = 0; i < PM_KML_TP_NR; i++) {
 		ret = tracepoint_probe_register(pm_kml_tps[i].tp,
 						pm_kml_tps[i].probe, NULL);
@@ -381,13 +425,16 @@ static int pm_kml_attach(void)
 static void pm_kml_detach(void)
 {
 	pm_kml_unregister(PM_KML_TP_NR);
+	/* Probes are done: what nobody tracks any more is not shown. */
+	pm_leakagg_clear(&pm_kml_leaks);
 }
 
 static int pm_kml_stat_rows(pm_agg_emit_fn emit, void *ctx)
 {
-	u64 values[PM_KML_STAT_NR];
+	u64 values[PM_KML_STAT_COLUMNS];
 
 	pm_agg_counters_sum(&pm_kml_stat, values);
+	pm_leakagg_losses(&pm_kml_leaks, &values[PM_KML_STAT_NR]);
 	return emit(ctx, "all", values, ARRAY_SIZE(values));
 }
 
@@ -398,9 +445,34 @@ static void pm_kml_stat_reset(void)
 
 static struct pm_agg_table pm_kml_stat_table = {
 	.name = "kmemleak",
-	.columns = "kmalloc,kfree,cache_alloc,cache_free,page_alloc,page_free,alloc_bytes,sampled_out,recursion",
+	.columns = "kmalloc,kfree,cache_alloc,cache_free,page_alloc,page_free,alloc_bytes,sampled_out,recursion,blocks_full,stacks_full,replaced",
 	.rows = pm_kml_stat_rows,
 	.reset = pm_kml_stat_reset,
+};
+
+/* The table "kmemleak_outstanding": core/leakagg.h, all rows tgid 0. */
+static int pm_kml_leak_rows(pm_agg_emit_fn emit, void *ctx)
+{
+	return pm_leakagg_rows(&pm_kml_leaks, emit, ctx);
+}
+
+static int pm_kml_leak_show(struct seq_file *m)
+{
+	return pm_leakagg_show(&pm_kml_leaks, m,
+			       "kernel allocations (pages by pfn)");
+}
+
+static void pm_kml_leak_reset(void)
+{
+	pm_leakagg_forget(&pm_kml_leaks);
+}
+
+static struct pm_agg_table pm_kml_leak_table = {
+	.name = "kmemleak_outstanding",
+	.columns = PM_LEAKAGG_COLUMNS,
+	.rows = pm_kml_leak_rows,
+	.reset = pm_kml_leak_reset,
+	.show = pm_kml_leak_show,
 };
 
 static const struct pm_group pm_kml_group = {
@@ -457,9 +529,19 @@ int pm_kmemleak_init(void)
 		}
 	}
 
+	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
+	BUILD_BUG_ON(PM_LEAKTAB_FRAMES < PERSECMON_KSTACK_MAX);
+	ret = pm_leakagg_init(&pm_kml_leaks, kmemleak_blocks, kmemleak_stacks);
+	if (ret) {
+		pr_err("kmemleak_blocks and kmemleak_stacks must be powers of two from %u to %u\n",
+		       PM_LEAKTAB_PROBE, PM_LEAKTAB_CAPACITY_MAX);
+		return ret;
+	}
 	pm_kml_scratch = alloc_percpu(struct pm_kml_scratch);
-	if (!pm_kml_scratch)
-		return -ENOMEM;
+	if (!pm_kml_scratch) {
+		ret = -ENOMEM;
+		goto err_scratch;
+	}
 	ret = pm_agg_counters_alloc(&pm_kml_stat, PM_KML_STAT_NR);
 	if (ret)
 		goto err_stat;
@@ -471,26 +553,35 @@ int pm_kmemleak_init(void)
 	ret = pm_agg_table_register(&pm_kml_stat_table);
 	if (ret)
 		goto err_probes;
+	ret = pm_agg_table_register(&pm_kml_leak_table);
+	if (ret)
+		goto err_leak_table;
 	ret = pm_group_register(PERSECMON_GROUP_KMEMLEAK, &pm_kml_group);
 	if (ret)
 		goto err_group;
 	return 0;
 
 err_group:
+	pm_agg_table_unregister(&pm_kml_leak_table);
+err_leak_table:
 	pm_agg_table_unregister(&pm_kml_stat_table);
 err_probes:
 	pm_kml_unregister_probes(probes);
 	pm_agg_counters_free(&pm_kml_stat);
 err_stat:
 	free_percpu(pm_kml_scratch);
+err_scratch:
+	pm_leakagg_destroy(&pm_kml_leaks);
 	return ret;
 }
 
 void pm_kmemleak_exit(void)
 {
 	pm_group_unregister(PERSECMON_GROUP_KMEMLEAK);
+	pm_agg_table_unregister(&pm_kml_leak_table);
 	pm_agg_table_unregister(&pm_kml_stat_table);
 	pm_kml_unregister_probes(PM_KML_TP_NR);
 	pm_agg_counters_free(&pm_kml_stat);
 	free_percpu(pm_kml_scratch);
+	pm_leakagg_destroy(&pm_kml_leaks);
 }

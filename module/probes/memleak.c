@@ -50,7 +50,6 @@
 #include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
-#include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
@@ -62,7 +61,7 @@
 
 #include "core/agg.h"
 #include "core/groups.h"
-#include "core/leaktab.h"
+#include "core/leakagg.h"
 #include "core/session.h"
 #include "core/uprobe.h"
 #include "probes/memleak.h"
@@ -118,9 +117,7 @@ enum {
 
 static struct pm_ml_call *pm_ml_calls;
 static struct pm_agg_counters pm_ml_stat;
-static struct pm_leaktab pm_ml_leaks;
-/* Keeps reports (reads) and clears (attach) of pm_ml_leaks apart. */
-static DEFINE_MUTEX(pm_ml_leaks_lock);
+static struct pm_leakagg pm_ml_leaks;
 
 /* Whether allocations are paired at all: some session or the global set. */
 static bool pm_ml_tracking(void)
@@ -229,7 +226,7 @@ static void pm_ml_record_free(u64 addr, u8 func)
 	 * Only wanted processes' blocks are in the table, and a lookup that
 	 * finds none costs one word: no need to ask the sessions first.
 	 */
-	pm_leaktab_remove(&pm_ml_leaks, task_tgid_nr(current), addr);
+	pm_leaktab_remove(&pm_ml_leaks.tab, task_tgid_nr(current), addr);
 	if (!(READ_ONCE(pm_session_record_groups) &
 	      BIT_ULL(PERSECMON_GROUP_MEMLEAK)))
 		return;
@@ -264,9 +261,9 @@ static void pm_ml_record_alloc(struct pm_ml_call *c, struct pt_regs *regs,
 	/* Never faults: copy_from_user_nofault(). */
 	nr = pm_ml_user_stack(regs, c->frames, &cut);
 	if (keep) {
-		stack = pm_leaktab_stack(&pm_ml_leaks, tgid, c->frames, nr);
+		stack = pm_leaktab_stack(&pm_ml_leaks.tab, tgid, c->frames, nr);
 		/* The begin's time when it ran: the same clock. */
-		pm_leaktab_insert(&pm_ml_leaks, tgid, addr, size, stack,
+		pm_leaktab_insert(&pm_ml_leaks.tab, tgid, addr, size, stack,
 				  em_ok ? em.time_ns : ktime_get_mono_fast_ns());
 	}
 	if (!em_ok)
@@ -427,9 +424,7 @@ static int pm_ml_attach(void)
 {
 	/* No handler runs while detached: the tables are ours to reset. */
 	memset(pm_ml_calls, 0, PM_ML_INFLIGHT * sizeof(*pm_ml_calls));
-	mutex_lock(&pm_ml_leaks_lock);
-	pm_leaktab_clear(&pm_ml_leaks);
-	mutex_unlock(&pm_ml_leaks_lock);
+	pm_leakagg_clear(&pm_ml_leaks);
 	pm_uprobe_group_attach(&pm_ml_uprobes);
 	return 0;
 }
@@ -438,9 +433,7 @@ static void pm_ml_detach(void)
 {
 	pm_uprobe_group_detach(&pm_ml_uprobes);
 	/* Handlers are done: what nobody tracks any more is not shown. */
-	mutex_lock(&pm_ml_leaks_lock);
-	pm_leaktab_clear(&pm_ml_leaks);
-	mutex_unlock(&pm_ml_leaks_lock);
+	pm_leakagg_clear(&pm_ml_leaks);
 }
 
 static const struct pm_group pm_ml_group = {
@@ -454,9 +447,7 @@ static int pm_ml_stat_rows(pm_agg_emit_fn emit, void *ctx)
 	u64 values[PM_ML_STAT_COLUMNS];
 
 	pm_agg_counters_sum(&pm_ml_stat, values);
-	values[PM_ML_STAT_NR] = atomic64_read(&pm_ml_leaks.blocks_full);
-	values[PM_ML_STAT_NR + 1] = atomic64_read(&pm_ml_leaks.stacks_full);
-	values[PM_ML_STAT_NR + 2] = atomic64_read(&pm_ml_leaks.replaced);
+	pm_leakagg_losses(&pm_ml_leaks, &values[PM_ML_STAT_NR]);
 	return emit(ctx, "all", values, ARRAY_SIZE(values));
 }
 
@@ -472,87 +463,25 @@ static struct pm_agg_table pm_ml_stat_table = {
 	.reset = pm_ml_stat_reset,
 };
 
-/*
- * The table "memleak": one row per stack with outstanding blocks, largest
- * first. AGG_DUMP rows carry the frames as values (docs/abi.md); the
- * debugfs file reads like bcc memleak's report.
- */
-#define PM_ML_LEAK_VALUES	(4 + PM_LEAKTAB_FRAMES)
-
-static int pm_ml_leak_read(int (*fn)(void *arg, const struct pm_leak_row *row),
-			   void *arg)
-{
-	int ret;
-
-	mutex_lock(&pm_ml_leaks_lock);
-	ret = pm_leaktab_report(&pm_ml_leaks, fn, arg);
-	mutex_unlock(&pm_ml_leaks_lock);
-	return ret;
-}
-
-struct pm_ml_leak_emit {
-	pm_agg_emit_fn emit;
-	void *ctx;
-};
-
-static int pm_ml_leak_row(void *arg, const struct pm_leak_row *row)
-{
-	struct pm_ml_leak_emit *le = arg;
-	u64 values[PM_ML_LEAK_VALUES] = {
-		row->bytes, row->allocations, row->oldest_ns, row->nr_frames,
-	};
-	char key[PM_AGG_KEY_MAX];
-
-	memcpy(&values[4], row->frames, row->nr_frames * sizeof(u64));
-	snprintf(key, sizeof(key), "tgid=%u stack=%u", row->tgid, row->stack);
-	return le->emit(le->ctx, key, values, ARRAY_SIZE(values));
-}
-
+/* The table "memleak": core/leakagg.h. */
 static int pm_ml_leak_rows(pm_agg_emit_fn emit, void *ctx)
 {
-	struct pm_ml_leak_emit le = { .emit = emit, .ctx = ctx };
-
-	return pm_ml_leak_read(pm_ml_leak_row, &le);
-}
-
-static int pm_ml_leak_show_row(void *arg, const struct pm_leak_row *row)
-{
-	u64 now = ktime_get_mono_fast_ns();
-	struct seq_file *m = arg;
-	unsigned int i;
-
-	seq_printf(m, "%llu bytes in %llu allocations from ", row->bytes,
-		   row->allocations);
-	if (row->stack)
-		seq_printf(m, "stack %u of tgid %u", row->stack, row->tgid);
-	else
-		seq_puts(m, "no stack (stack table full)");
-	seq_printf(m, ", oldest %llu ms ago\n",
-		   now > row->oldest_ns ? (now - row->oldest_ns) / NSEC_PER_MSEC
-					: 0);
-	for (i = 0; i < row->nr_frames; i++)
-		seq_printf(m, "\t0x%016llx\n", row->frames[i]);
-	return 0;
+	return pm_leakagg_rows(&pm_ml_leaks, emit, ctx);
 }
 
 static int pm_ml_leak_show(struct seq_file *m)
 {
-	seq_puts(m, "# outstanding user allocations by stack, largest first (persecmon memleak -p PID symbolizes)\n");
-	seq_printf(m, "# blocks_full %lld stacks_full %lld replaced %lld\n",
-		   (s64)atomic64_read(&pm_ml_leaks.blocks_full),
-		   (s64)atomic64_read(&pm_ml_leaks.stacks_full),
-		   (s64)atomic64_read(&pm_ml_leaks.replaced));
-	return pm_ml_leak_read(pm_ml_leak_show_row, m);
+	return pm_leakagg_show(&pm_ml_leaks, m, "user allocations");
 }
 
 static void pm_ml_leak_reset(void)
 {
-	pm_leaktab_forget_blocks(&pm_ml_leaks);
+	pm_leakagg_forget(&pm_ml_leaks);
 }
 
 static struct pm_agg_table pm_ml_leak_table = {
 	.name = "memleak",
-	.columns = "bytes,allocations,oldest_ns,frames,f0,f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,f13,f14,f15,f16,f17,f18,f19,f20,f21,f22,f23,f24,f25,f26,f27,f28,f29,f30,f31",
+	.columns = PM_LEAKAGG_COLUMNS,
 	.rows = pm_ml_leak_rows,
 	.reset = pm_ml_leak_reset,
 	.show = pm_ml_leak_show,
@@ -564,7 +493,7 @@ int pm_memleak_init(void)
 
 	BUILD_BUG_ON(ARRAY_SIZE(pm_ml_roles) != PERSECMON_ALLOC_FUNC_MAX + 1);
 	BUILD_BUG_ON(PM_LEAKTAB_FRAMES != PERSECMON_USTACK_MAX);
-	ret = pm_leaktab_init(&pm_ml_leaks, memleak_blocks, memleak_stacks);
+	ret = pm_leakagg_init(&pm_ml_leaks, memleak_blocks, memleak_stacks);
 	if (ret) {
 		pr_err("memleak_blocks and memleak_stacks must be powers of two from %u to %u\n",
 		       PM_LEAKTAB_PROBE, PM_LEAKTAB_CAPACITY_MAX);
@@ -604,7 +533,7 @@ err_calls:
 	vfree(pm_ml_calls);
 	pm_ml_calls = NULL;
 err_leaks:
-	pm_leaktab_destroy(&pm_ml_leaks);
+	pm_leakagg_destroy(&pm_ml_leaks);
 	return ret;
 }
 
@@ -617,5 +546,5 @@ void pm_memleak_exit(void)
 	pm_agg_counters_free(&pm_ml_stat);
 	vfree(pm_ml_calls);
 	pm_ml_calls = NULL;
-	pm_leaktab_destroy(&pm_ml_leaks);
+	pm_leakagg_destroy(&pm_ml_leaks);
 }

@@ -82,11 +82,14 @@ struct memleak_state {
 	int release_ret;
 	pthread_mutex_t lock;	/* procs[].us against the watcher */
 	/*
-	 * User mode, unless --stream (or -o, -z, -Z, which need every
-	 * allocation): the session is quiet for the memleak group and each
-	 * report reads the kernel's table of outstanding blocks.
+	 * Unless --stream (or -o, -z, -Z, which need every allocation): the
+	 * session is quiet for the group and each report reads the kernel's
+	 * table of outstanding blocks (user: "memleak", counted in
+	 * "memleakstat"; kernel: "kmemleak_outstanding", "kmemleak").
 	 */
 	bool table;
+	const char *table_name;
+	const char *stat_table;
 	struct pm_ctl *ctl;	/* table: AGG_DUMP requests */
 	uint64_t kstat_base[3];	/* table: blocks_full, stacks_full, replaced */
 	uint64_t filtered;	/* allocations outside -z/-Z */
@@ -118,7 +121,7 @@ static const struct pm_option memleak_options[] = {
 	  "ignore allocations larger than BYTES", &opts.max_size, 0,
 	  UINT64_MAX, NULL },
 	{ "stream", 0, PM_OPT_FLAG, NULL,
-	  "user mode: pair every allocation record here instead of reading the kernel's table (implied by -o, -z, -Z)",
+	  "pair every allocation record here instead of reading the kernel's table (implied by -o, -z, -Z)",
 	  &opts.stream, 0, 0, NULL },
 	{ "libc", 'l', PM_OPT_STRING, "PATH",
 	  "the libc to probe (default: the one the process maps)", &opts.libc,
@@ -148,10 +151,10 @@ static const char memleak_description[] =
 	"shorter or wrong beyond code built without frame pointers (see\n"
 	"docs/memleak.md).\n"
 	"\n"
-	"In user mode the kernel keeps the outstanding blocks itself (table\n"
-	"\"memleak\") and no record per allocation is written: each report\n"
-	"reads that table. --stream (implied by -o, -z, -Z) pairs the records\n"
-	"here instead.\n"
+	"The kernel keeps the outstanding blocks itself (table \"memleak\",\n"
+	"or \"kmemleak_outstanding\" for the kernel's) and no record per\n"
+	"allocation is written: each report reads that table. --stream\n"
+	"(implied by -o, -z, -Z) pairs the records here instead.\n"
 	"\n"
 	"Only allocations made while it runs are seen; a free whose record was\n"
 	"lost leaves its allocation outstanding, so lost events (reported on\n"
@@ -446,7 +449,7 @@ static int report_stream(struct pm_snoop_ctx *sc, bool last, uint64_t now)
 	return 0;
 }
 
-/* memleakstat's counters of what the kernel's table could not keep. */
+/* The stat table's counters of what the kernel's table could not keep. */
 static const char *const kstat_columns[] = {
 	"blocks_full", "stacks_full", "replaced",
 };
@@ -459,17 +462,17 @@ static int kernel_stats(struct memleak_state *st, uint64_t out[3],
 	int ret, col;
 	size_t i;
 
-	ret = pm_ctl_agg_dump(st->ctl, "memleakstat", &set, err);
+	ret = pm_ctl_agg_dump(st->ctl, st->stat_table, &set, err);
 	if (ret < 0)
 		return ret;
-	t = pm_agg_find(&set, "memleakstat");
+	t = pm_agg_find(&set, st->stat_table);
 	for (i = 0; i < 3; i++) {
 		col = t ? pm_agg_column(t, kstat_columns[i]) : -1;
 		if (col < 0 || !t->nr_rows ||
 		    (size_t)col >= t->rows[0].nr_values) {
 			ret = pm_error_set(err, PM_ERR_ABI, EPROTO,
-					   "the module's memleakstat table has no %s column",
-					   kstat_columns[i]);
+					   "the module's %s table has no %s column",
+					   st->stat_table, kstat_columns[i]);
 			break;
 		}
 		out[i] = t->rows[0].values[col];
@@ -479,10 +482,11 @@ static int kernel_stats(struct memleak_state *st, uint64_t out[3],
 }
 
 /*
- * The kernel's table "memleak": one row per (tgid, stack) with
- * outstanding blocks, keyed "tgid=T stack=S", values bytes,
- * allocations, oldest_ns, frames, f0... (docs/abi.md). It holds the
- * blocks of every process some session wants, so keep ours.
+ * The kernel's table ("memleak" or "kmemleak_outstanding"): one row per
+ * (tgid, stack) with outstanding blocks, keyed "tgid=T stack=S", values
+ * bytes, allocations, oldest_ns, frames, f0... (docs/abi.md). The user
+ * table holds the blocks of every process some session wants, so keep
+ * ours; the kernel's rows are all tgid 0.
  */
 static int report_table(struct pm_snoop_ctx *sc, bool last, uint64_t now)
 {
@@ -497,14 +501,15 @@ static int report_table(struct pm_snoop_ctx *sc, bool last, uint64_t now)
 	int ret;
 
 	pm_error_clear(&err);
-	ret = pm_ctl_agg_dump(st->ctl, "memleak", &set, &err);
+	ret = pm_ctl_agg_dump(st->ctl, st->table_name, &set, &err);
 	if (ret >= 0)
 		ret = kernel_stats(st, kstat, &err);
-	t = pm_agg_find(&set, "memleak");
+	t = pm_agg_find(&set, st->table_name);
 	if (ret >= 0 && (!t || pm_agg_column(t, "bytes") != 0 ||
 			 pm_agg_column(t, "frames") != 3))
 		ret = pm_error_set(&err, PM_ERR_ABI, EPROTO,
-				   "the module's memleak table has unexpected columns");
+				   "the module's %s table has unexpected columns",
+				   st->table_name);
 	if (ret < 0) {
 		fprintf(stderr, "memleak: cannot read the kernel's table: %s\n",
 			err.msg);
@@ -519,18 +524,22 @@ static int report_table(struct pm_snoop_ctx *sc, bool last, uint64_t now)
 	}
 	for (i = 0; i < t->nr_rows; i++) {
 		const struct pm_agg_row *ar = &t->rows[i];
-		unsigned int tgid, stack;
+		unsigned int tgid, stack, skip = 0;
 		uint64_t frames;
 
 		if (sscanf(ar->key, "tgid=%u stack=%u", &tgid, &stack) != 2 ||
-		    ar->nr_values < 4 || !pm_snoop_pid_wanted(sc, tgid))
+		    ar->nr_values < 4 ||
+		    (!st->kernel && !pm_snoop_pid_wanted(sc, tgid)))
 			continue;
 		frames = ar->values[3];
 		if (frames > ar->nr_values - 4)
 			frames = ar->nr_values - 4;
+		if (st->kernel)
+			skip = kernel_trim(st, &ar->values[4],
+					   (unsigned int)frames);
 		rows[n++] = (struct pm_leak_row){
-			.frames = &ar->values[4],
-			.nr_frames = (unsigned int)frames,
+			.frames = &ar->values[4 + skip],
+			.nr_frames = (unsigned int)frames - skip,
 			.stack_space = tgid,
 			.bytes = ar->values[0],
 			.count = ar->values[1],
@@ -546,8 +555,10 @@ static int report_table(struct pm_snoop_ctx *sc, bool last, uint64_t now)
 		tot.kstat[i] = kstat[i] >= st->kstat_base[i] ?
 			       kstat[i] - st->kstat_base[i] : kstat[i];
 	if (last && (tot.kstat[0] || tot.kstat[1]))
-		fprintf(stderr, "memleak: the kernel's table had no room for %" PRIu64 " blocks and %" PRIu64 " stacks (module parameters memleak_blocks, memleak_stacks): those allocations are missing\n",
-			tot.kstat[0], tot.kstat[1]);
+		fprintf(stderr, "memleak: the kernel's table had no room for %" PRIu64 " blocks and %" PRIu64 " stacks (module parameters %s_blocks, %s_stacks): those allocations are missing\n",
+			tot.kstat[0], tot.kstat[1],
+			st->kernel ? "kmemleak" : "memleak",
+			st->kernel ? "kmemleak" : "memleak");
 	print_report(sc, last, now, rows,
 		     (long)(n < opts.top ? n : opts.top), &tot);
 	free(rows);
@@ -687,6 +698,27 @@ static int libc_targets(const char *path, struct pm_ctl_uprobe *targets,
 	return 0;
 }
 
+/* The table's control socket and its losses so far. */
+static int setup_table(struct memleak_state *st, int verbose,
+		       struct pm_error *err)
+{
+	int ret = pm_ctl_open(&st->ctl, verbose, err);
+
+	return ret < 0 ? ret : kernel_stats(st, st->kstat_base, err);
+}
+
+/* Kernel mode: the session has the group (attached, its table empty). */
+static int setup_kernel(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
+			const struct pm_session_ref *session,
+			struct pm_error *err)
+{
+	struct memleak_state *st = sc->priv;
+
+	(void)ctl;
+	(void)session;
+	return st->table ? setup_table(st, sc->cli->verbose, err) : 0;
+}
+
 static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
 			 const struct pm_session_ref *session,
 			 struct pm_error *err)
@@ -709,11 +741,8 @@ static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
 		ret = pm_ctl_uprobe_enable(ctl, "memleak", session, targets,
 					   n, err);
 	free(libs);
-	if (ret >= 0 && st->table) {
-		ret = pm_ctl_open(&st->ctl, sc->cli->verbose, err);
-		if (ret >= 0)
-			ret = kernel_stats(st, st->kstat_base, err);
-	}
+	if (ret >= 0 && st->table)
+		ret = setup_table(st, sc->cli->verbose, err);
 	if (ret < 0)
 		return ret;
 	if (st->has_command) {
@@ -867,10 +896,13 @@ int cmd_memleak(const char *name, int argc, char **argv)
 		cli.interval = DEFAULT_INTERVAL_S;
 	pm_error_clear(&err);
 	st.kernel = !opts.command && !cli.nr_pids;
-	st.table = !st.kernel && !opts.stream && !opts.older_ms &&
-		   !opts.min_size && !opts.max_size;
+	st.table = !opts.stream && !opts.older_ms && !opts.min_size &&
+		   !opts.max_size;
+	st.table_name = st.kernel ? "kmemleak_outstanding" : "memleak";
+	st.stat_table = st.kernel ? "kmemleak" : "memleakstat";
 	if (st.table)
-		sn.quiet_groups = 1ULL << PERSECMON_GROUP_MEMLEAK;
+		sn.quiet_groups = 1ULL << (st.kernel ? PERSECMON_GROUP_KMEMLEAK :
+					   PERSECMON_GROUP_MEMLEAK);
 	st.leaks = pm_leaks_new();
 	if (!st.leaks) {
 		fprintf(stderr, "%s: out of memory\n", name);
@@ -884,6 +916,7 @@ int cmd_memleak(const char *name, int argc, char **argv)
 			goto out;
 		}
 		sn.groups = kernel_groups;
+		sn.setup = setup_kernel;
 		sn.what = "kernel allocations";
 		param = "kmemleak_sample";
 	} else {

@@ -703,6 +703,13 @@ static int transact_parse(struct pm_ctl *c, struct nl_msg *msg,
 					   what, PM_CTL_TIMEOUT_MS);
 			goto out;
 		}
+		if (n == -NLE_NOMEM) {
+			/* recvmsg() said ENOBUFS: replies were dropped. */
+			ret = pm_error_set(err, PM_ERR_RUNTIME, ENOBUFS,
+					   "%s: the module's replies overran this socket's receive buffer (asked for %d bytes; without CAP_NET_ADMIN net.core.rmem_max caps it)",
+					   what, PM_CTL_RCVBUF);
+			goto out;
+		}
 		if (n < 0) {
 			ret = nl_error(n, what, err);
 			goto out;
@@ -732,7 +739,7 @@ int pm_ctl_open(struct pm_ctl **out, bool verbose, struct pm_error *err)
 		.tv_usec = PM_CTL_TIMEOUT_MS % 1000 * 1000,
 	};
 	struct pm_ctl *c;
-	int one = 1, fd, ret;
+	int one = 1, rcvbuf = PM_CTL_RCVBUF, fd, ret;
 
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
@@ -757,6 +764,14 @@ int pm_ctl_open(struct pm_ctl **out, bool verbose, struct pm_error *err)
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/*
+	 * AGG_DUMP replies all arrive before we read one: a large table (the
+	 * kernel's outstanding allocations, up to thousands of stacks) needs
+	 * megabytes of receive buffer. Root may go past rmem_max.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 
 	c->family = genl_ctrl_resolve(c->sock, PERSECMON_GENL_NAME);
 	if (c->family < 0) {

@@ -26,6 +26,8 @@ struct nlmsghdr;
 
 /* Replies slower than this are reported instead of waited for forever. */
 #define PM_CTL_TIMEOUT_MS	5000
+/* Receive buffer asked for (see pm_ctl_open()); 16 MiB. */
+#define PM_CTL_RCVBUF		(16 << 20)
 
 struct pm_ctl {
 	struct nl_sock *sock;
