@@ -149,17 +149,25 @@ cat "$work/memleak.txt"
 
 banner "Kernel memory: memleak --kernel while a program holds 300 pipes open"
 # The kernel keeps the outstanding blocks by stack (no record per
-# allocation): one report after 4 s, the top 5 stacks. Only what is
-# allocated while it runs is seen: the pipes come after it started.
-echo "+ persecmon memleak --kernel -T 5 4 1"
-persecmon memleak --kernel -T 5 4 1 >"$work/kmemleak.txt" 2>&1 &
-kml_pid=$!
-sleep 1
+# allocation): one report after 6 s, the top 5 stacks. Only what is
+# allocated while it runs is seen: python starts first, then opens its
+# pipes once memleak is tracing.
 python3 -c '
-import os, time
+import os, sys, time
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
 pipes = [os.pipe() for _ in range(300)]
-time.sleep(5)' &
+time.sleep(8)' "$work/pipes-go" &
 pipes_pid=$!
+echo "+ persecmon memleak --kernel -T 5 6 1"
+persecmon memleak --kernel -T 5 6 1 >"$work/kmemleak.txt" 2>&1 &
+kml_pid=$!
+# It reads /proc/kallsyms first: the pipes come once it is tracing.
+for _ in $(seq 300); do
+	grep -q '^Tracing' "$work/kmemleak.txt" && break
+	sleep 0.1
+done
+touch "$work/pipes-go"
 sleep 2
 echo "--- meanwhile, the kernel's own table: $PM_DEBUGFS/kmemleak_outstanding"
 head -6 "$PM_DEBUGFS/kmemleak_outstanding"
