@@ -331,6 +331,8 @@ void pm_aggmap_reset(struct pm_aggmap *map)
 	old = map->active;
 	/* Orders the earlier clearing of the other bank before its use. */
 	smp_store_release(&map->active, !old);
+	/* Cached rows of bank old are stale from here (aggmap.h). */
+	WRITE_ONCE(map->generation, map->generation + 1);
 	/* Every writer that could have picked bank old is done with it. */
 	synchronize_rcu();
 	pm_aggmap_clear_bank(map, &map->banks[old]);

@@ -109,6 +109,7 @@ struct pm_aggmap {
 	const struct pm_aggmap_info *info;
 	struct pm_aggmap_bank banks[2];
 	unsigned int active;		/* bank writers use */
+	unsigned long generation;	/* bumped by each reset's flip */
 	unsigned int mask;		/* capacity - 1 */
 	unsigned int max_probe;
 	unsigned int key_words;		/* key_size / 8 */
@@ -155,6 +156,19 @@ void pm_aggmap_destroy(struct pm_aggmap *map);
  * new, or of the overflow row: never NULL. Any context; see the RULE above.
  */
 atomic64_t *pm_aggmap_values(struct pm_aggmap *map, const void *key);
+
+/*
+ * The map's generation, for callers that keep a values pointer across
+ * RCU sections (a per-CPU cache of the last key's row): a pointer taken
+ * under generation G may be used in a later section that reads G again.
+ * A reset bumps it when writers switch banks, before it waits for them,
+ * so a section that still reads G ends before the old bank is cleared.
+ */
+static __always_inline unsigned long
+pm_aggmap_generation(const struct pm_aggmap *map)
+{
+	return READ_ONCE(map->generation);
+}
 
 static __always_inline void pm_aggmap_add(atomic64_t *values, unsigned int i,
 					  u64 delta)

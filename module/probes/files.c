@@ -176,6 +176,41 @@ static bool pm_files_read_path(struct pm_files_call *call)
 	return true;
 }
 
+/*
+ * The "opens" row of the last open on this CPU and whose it was (tgid,
+ * comm, and the map's generation it was taken under: aggmap.h): a
+ * process opening in a loop then skips building and hashing its key.
+ * Only the kretprobe return handler uses it: preemption off, never
+ * nested.
+ */
+struct pm_files_opens_cache {
+	atomic64_t *row;
+	unsigned long gen;
+	u32 tgid;
+	char comm[TASK_COMM_LEN];
+};
+
+static DEFINE_PER_CPU(struct pm_files_opens_cache, pm_files_opens_cache);
+
+static atomic64_t *pm_files_opens_row(void)
+{
+	struct pm_files_opens_cache *c = this_cpu_ptr(&pm_files_opens_cache);
+	unsigned long gen = pm_aggmap_generation(&pm_files_opens);
+	struct pm_files_opens_key key;
+
+	if (c->row && c->gen == gen && c->tgid == current->tgid &&
+	    !memcmp(c->comm, current->comm, sizeof(c->comm)))
+		return c->row;
+	memset(&key, 0, sizeof(key));
+	key.tgid = current->tgid;
+	strscpy(key.comm, current->comm, sizeof(key.comm));
+	c->row = pm_aggmap_values(&pm_files_opens, &key);
+	c->gen = gen;
+	c->tgid = key.tgid;
+	memcpy(c->comm, current->comm, sizeof(c->comm));
+	return c->row;
+}
+
 static int pm_files_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct pm_files_call *call = (struct pm_files_call *)ri->data;
@@ -208,7 +243,6 @@ static int pm_files_return(struct kretprobe_instance *ri,
 	struct pm_files_call *call = (struct pm_files_call *)ri->data;
 	struct pm_files_counts *counts = this_cpu_ptr(pm_files_counts);
 	long ret = regs_return_value(regs);
-	struct pm_files_opens_key key;
 	atomic64_t *opens;
 	struct persecmon_open_event *ev;
 	struct persecmon_record *rec;
@@ -221,10 +255,7 @@ static int pm_files_return(struct kretprobe_instance *ri,
 	if (ret < 0)
 		counts->failed++;
 	/* Preemption is off in a kretprobe handler: aggmap.h's RULE holds. */
-	memset(&key, 0, sizeof(key));
-	key.tgid = current->tgid;
-	strscpy(key.comm, current->comm, sizeof(key.comm));
-	opens = pm_aggmap_values(&pm_files_opens, &key);
+	opens = pm_files_opens_row();
 	pm_aggmap_add(opens, PM_FILES_OPENS_OPENS, 1);
 	if (ret < 0)
 		pm_aggmap_add(opens, PM_FILES_OPENS_FAILED, 1);

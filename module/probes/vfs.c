@@ -17,6 +17,7 @@
 #include <linux/kdev_t.h>
 #include <linux/kprobes.h>
 #include <linux/path.h>
+#include <linux/percpu.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -234,43 +235,95 @@ static void pm_vfs_key_name(const struct dentry *dentry, char *buf,
 	rcu_read_unlock();
 }
 
-static void pm_vfs_top_add(struct pm_aggmap *map, const void *key,
-			   unsigned int col, s64 ret)
+static void pm_vfs_top_add(atomic64_t *v, unsigned int col, s64 ret)
 {
-	atomic64_t *v = pm_aggmap_values(map, key);
-
 	pm_aggmap_add(v, col, 1);
 	if (ret > 0)
 		pm_aggmap_add(v, col + PM_VFS_TOP_READ_BYTES, ret);
 }
 
 /*
+ * The rows the last read or write on this CPU updated, and what they
+ * were for. A process reading or writing one file in a loop (the common
+ * case) then costs a few compares instead of two keys built and hashed.
+ * The identity is what the keys are made of, held by pointer and number:
+ * tgid and comm, the inode (pointer, number, device: a freed inode's
+ * memory reused for another cannot match all three) and the dentry. A
+ * rename of that dentry while cached keeps the old name's row until the
+ * next miss. The rows are valid while both maps keep their generation.
+ * Only kretprobe return handlers use it: preemption off, never nested.
+ */
+struct pm_vfs_top_cache {
+	const struct inode *inode;
+	const struct dentry *dentry;
+	unsigned long ino;
+	dev_t dev;
+	u32 tgid;
+	unsigned long gen_procs;
+	unsigned long gen_files;
+	char comm[TASK_COMM_LEN];
+	atomic64_t *proc_row;
+	atomic64_t *file_row;
+};
+
+static DEFINE_PER_CPU(struct pm_vfs_top_cache, pm_vfs_top_cache);
+
+static bool pm_vfs_top_cached(const struct pm_vfs_top_cache *c,
+			      const struct inode *inode,
+			      const struct dentry *dentry,
+			      unsigned long gen_procs,
+			      unsigned long gen_files)
+{
+	return c->proc_row && c->inode == inode && c->dentry == dentry &&
+	       c->ino == inode->i_ino && c->dev == inode->i_sb->s_dev &&
+	       c->tgid == current->tgid && c->gen_procs == gen_procs &&
+	       c->gen_files == gen_files &&
+	       !memcmp(c->comm, current->comm, sizeof(c->comm));
+}
+
+/*
  * The top-N tables. A kretprobe handler runs with preemption disabled,
- * which is the RCU read-side section aggmap.h asks for.
+ * which is the RCU read-side section aggmap.h asks for, also for the
+ * cached rows (taken under the same generations).
  */
 static void pm_vfs_top_update(u8 op, const struct file *file,
 			      const struct inode *inode, s64 ret)
 {
 	unsigned int col = op == PERSECMON_VFS_READ ? PM_VFS_TOP_READS :
 						      PM_VFS_TOP_WRITES;
+	unsigned long gen_procs = pm_aggmap_generation(&pm_vfs_top_procs);
+	unsigned long gen_files = pm_aggmap_generation(&pm_vfs_top_files);
+	const struct dentry *dentry = file->f_path.dentry;
+	struct pm_vfs_top_cache *c = this_cpu_ptr(&pm_vfs_top_cache);
 	struct pm_vfs_proc_key pk;
 	struct pm_vfs_file_key fk;
 
 	BUILD_BUG_ON(PM_VFS_TOP_WRITE_BYTES - PM_VFS_TOP_WRITES !=
 		     PM_VFS_TOP_READ_BYTES);
-	memset(&pk, 0, sizeof(pk));
-	pk.tgid = current->tgid;
-	strscpy(pk.comm, current->comm, sizeof(pk.comm));
-	pm_vfs_top_add(&pm_vfs_top_procs, &pk, col, ret);
-
-	memset(&fk, 0, sizeof(fk));
-	fk.ino = inode->i_ino;
-	fk.tgid = pk.tgid;
-	fk.dev = inode->i_sb->s_dev;
-	fk.type = S_ISREG(inode->i_mode) ? 'R' :
-		  S_ISSOCK(inode->i_mode) ? 'S' : 'O';
-	pm_vfs_key_name(file->f_path.dentry, fk.name, sizeof(fk.name));
-	pm_vfs_top_add(&pm_vfs_top_files, &fk, col, ret);
+	if (!pm_vfs_top_cached(c, inode, dentry, gen_procs, gen_files)) {
+		memset(&pk, 0, sizeof(pk));
+		pk.tgid = current->tgid;
+		strscpy(pk.comm, current->comm, sizeof(pk.comm));
+		memset(&fk, 0, sizeof(fk));
+		fk.ino = inode->i_ino;
+		fk.tgid = pk.tgid;
+		fk.dev = inode->i_sb->s_dev;
+		fk.type = S_ISREG(inode->i_mode) ? 'R' :
+			  S_ISSOCK(inode->i_mode) ? 'S' : 'O';
+		pm_vfs_key_name(dentry, fk.name, sizeof(fk.name));
+		c->proc_row = pm_aggmap_values(&pm_vfs_top_procs, &pk);
+		c->file_row = pm_aggmap_values(&pm_vfs_top_files, &fk);
+		c->inode = inode;
+		c->dentry = dentry;
+		c->ino = inode->i_ino;
+		c->dev = inode->i_sb->s_dev;
+		c->tgid = pk.tgid;
+		c->gen_procs = gen_procs;
+		c->gen_files = gen_files;
+		memcpy(c->comm, current->comm, sizeof(c->comm));
+	}
+	pm_vfs_top_add(c->proc_row, col, ret);
+	pm_vfs_top_add(c->file_row, col, ret);
 }
 
 static int pm_vfs_rw_entry(struct kretprobe_instance *ri,

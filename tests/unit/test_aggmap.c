@@ -280,6 +280,24 @@ static void test_insert_lookup(void **state)
 	free_dump(&d);
 }
 
+/* Each reset moves the generation: rows cached under another are stale. */
+static void test_generation(void **state)
+{
+	struct tkey a = mkkey(12, "dd");
+	unsigned long g0 = pm_aggmap_generation(&procs);
+	unsigned long waited = kshim_rcu_grace_periods;
+
+	(void)state;
+	pm_aggmap_values(&procs, &a);
+	assert_int_equal(pm_aggmap_generation(&procs), g0);
+	pm_aggmap_reset(&procs);
+	assert_int_equal(pm_aggmap_generation(&procs), g0 + 1);
+	assert_true(kshim_rcu_grace_periods > waited);
+	pm_aggmap_reset(&procs);
+	/* Two resets bring the first bank back: the generation tells. */
+	assert_int_equal(pm_aggmap_generation(&procs), g0 + 2);
+}
+
 /* emit's error stops the dump and is passed on; nothing leaks. */
 static void test_emit_error(void **state)
 {
@@ -962,6 +980,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_insert_lookup,
+						setup_procs, teardown_procs),
+		cmocka_unit_test_setup_teardown(test_generation,
 						setup_procs, teardown_procs),
 		cmocka_unit_test_setup_teardown(test_emit_error,
 						setup_procs, teardown_procs),
