@@ -69,7 +69,26 @@ mount_guest_filesystems() {
 	'
 }
 
-# run_test FILE BUDGET: run one test and write its verdict and evidence.
+# report_stuck PID: the process tree under PID, each process's state and
+# wait channel, and the kernel stack of each one that is not running.
+report_stuck() {
+	local pids=("$1") i=0 pid ppid stat
+	while [ "$i" -lt "${#pids[@]}" ]; do
+		while read -r pid ppid; do
+			[ "$ppid" != "${pids[i]}" ] || pids+=("$pid")
+		done < <(ps -e -o pid=,ppid=)
+		i=$((i + 1))
+	done
+	echo "--- the test's processes 5 s before its timeout:"
+	ps -o pid,ppid,stat,wchan:28,etimes,args -p "$(IFS=,; echo "${pids[*]}")"
+	for pid in "${pids[@]}"; do
+		stat=$(ps -o stat= -p "$pid") || continue
+		[[ $stat != R* ]] || continue
+		echo "--- kernel stack of $pid ($(cat "/proc/$pid/comm" 2>/dev/null), $stat):"
+		cat "/proc/$pid/stack" 2>&1
+	done
+}
+
 # Kills every process that has /dev/persecmon open, saying which.
 kill_device_holders() {
 	local fd pid
@@ -83,9 +102,10 @@ kill_device_holders() {
 	sleep 0.2
 }
 
+# run_test FILE BUDGET: run one test and write its verdict and evidence.
 run_test() {
 	local file=$1 budget=$2 rc=0 verdict=pass reason="" started=$SECONDS
-	local t=${1##*/}
+	local t=${1##*/} test_pid watchdog
 	t=${t%.sh}
 	local out=$results/tests/$t.out slice=$results/tests/$t.dmesg
 	local bad=$results/tests/$t.bad diag=$results/tests/$t.diag
@@ -100,7 +120,18 @@ run_test() {
 		export PM_ARTIFACTS=$results/tests/$t.d PM_SLOW PM_KMEMLEAK_DEFER=1 PM_DKMS_TREE \
 			PM_LEAK_RANGES=$ranges PM_SUITE_LEAK_RANGES PM_KMEMLEAK_MODE
 		exec timeout -k 10 "$budget" bash "$file" </dev/null
-	) >"$out" 2>&1 || rc=$?
+	) >"$out" 2>&1 &
+	test_pid=$!
+	# A hang is only worth reporting with where it hangs: shortly before
+	# the timeout, what every process of the test waits for.
+	(sleep "$((budget - 5))" && report_stuck "$test_pid") >>"$diag" 2>&1 &
+	watchdog=$!
+	wait "$test_pid" || rc=$?
+	case $rc in
+	124 | 137) ;;
+	*) pkill -P "$watchdog" sleep ;;
+	esac
+	wait "$watchdog"
 
 	progress "check $t $((60 * PM_SLOW))"
 	case $rc in
