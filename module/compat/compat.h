@@ -18,6 +18,7 @@
 #include <linux/err.h>
 #include <linux/stddef.h>
 #include <linux/uprobes.h>
+#include <net/genetlink.h>
 
 #include <linux/persecmon.h>
 
@@ -109,6 +110,21 @@ static inline void pm_uprobe_unregister_sync(void)
 {
 #ifdef PM_HAVE_UPROBE_UNREGISTER_SYNC
 	uprobe_unregister_sync();
+#endif
+}
+
+/*
+ * The attributes of a dump request, parsed and validated by the command's
+ * policy before .start runs. 6.12 keeps them in a genl_info inside the
+ * dump's state (genl_info_dump()); 6.1 in genl_dumpit_info's attrs. Kbuild
+ * defines PM_HAVE_GENL_INFO_DUMP when <net/genetlink.h> has the former.
+ */
+static inline struct nlattr **pm_genl_dump_attrs(struct netlink_callback *cb)
+{
+#ifdef PM_HAVE_GENL_INFO_DUMP
+	return genl_info_dump(cb)->attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
 #endif
 }
 

@@ -100,13 +100,19 @@ static const struct nla_policy pm_uprobe_policy[PERSECMON_A_MAX + 1] = {
 
 static struct genl_family pm_genl_family;
 
-static bool pm_genl_capable(struct sk_buff *skb, struct genl_info *info)
+static bool pm_netlink_capable(const struct sk_buff *skb,
+			       struct netlink_ext_ack *extack)
 {
 	if (netlink_capable(skb, CAP_PERFMON) ||
 	    netlink_capable(skb, CAP_SYS_ADMIN))
 		return true;
-	GENL_SET_ERR_MSG(info, "persecmon needs CAP_PERFMON or CAP_SYS_ADMIN");
+	NL_SET_ERR_MSG(extack, "persecmon needs CAP_PERFMON or CAP_SYS_ADMIN");
 	return false;
+}
+
+static bool pm_genl_capable(struct sk_buff *skb, struct genl_info *info)
+{
+	return pm_netlink_capable(skb, info->extack);
 }
 
 /* GET_STATUS */
@@ -615,13 +621,24 @@ static int pm_genl_trigger(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * AGG_DUMP: one reply per table, each carrying AGG_NAME, AGG_COLUMNS and
+ * AGG_DUMP: one message per table, each carrying AGG_NAME, AGG_COLUMNS and
  * its rows. A table too large for one message continues in the next one,
- * which repeats AGG_NAME and AGG_COLUMNS. The request's ACK ends the dump.
+ * which repeats AGG_NAME and AGG_COLUMNS.
+ *
+ * As a netlink dump (NLM_F_DUMP, what persecmon's tools send) the
+ * messages are built once, when the dump starts, so the reader gets one
+ * consistent view of every table; the kernel then hands them out as the
+ * reader drains its socket, and any receive buffer is large enough.
+ * Without NLM_F_DUMP (ABI 1.6 and older tools) all messages are sent at
+ * once before the ACK, and a socket that cannot hold them all loses some
+ * (the reader sees ENOBUFS).
  */
 
 struct pm_agg_dump {
-	struct genl_info *info;
+	struct genl_info *info;		/* a request without NLM_F_DUMP */
+	struct sk_buff_head *queue;	/* a dump: the messages built */
+	u32 portid;
+	u32 seq;
 	struct pm_agg_table *table;
 	struct sk_buff *msg;
 	void *hdr;
@@ -630,11 +647,20 @@ struct pm_agg_dump {
 
 static int pm_agg_dump_start(struct pm_agg_dump *d)
 {
-	d->msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!d->msg)
-		return -ENOMEM;
-	d->hdr = genlmsg_put_reply(d->msg, d->info, &pm_genl_family, 0,
-				   PERSECMON_CMD_AGG_DUMP);
+	if (d->queue) {
+		/* At most what one dump skb holds (netlink_dump()). */
+		d->msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+		if (!d->msg)
+			return -ENOMEM;
+		d->hdr = genlmsg_put(d->msg, d->portid, d->seq, &pm_genl_family,
+				     NLM_F_MULTI, PERSECMON_CMD_AGG_DUMP);
+	} else {
+		d->msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+		if (!d->msg)
+			return -ENOMEM;
+		d->hdr = genlmsg_put_reply(d->msg, d->info, &pm_genl_family,
+					   0, PERSECMON_CMD_AGG_DUMP);
+	}
 	if (!d->hdr ||
 	    nla_put_string(d->msg, PERSECMON_A_AGG_NAME, d->table->name) ||
 	    nla_put_string(d->msg, PERSECMON_A_AGG_COLUMNS,
@@ -652,6 +678,10 @@ static int pm_agg_dump_flush(struct pm_agg_dump *d)
 
 	d->msg = NULL;
 	genlmsg_end(msg, d->hdr);
+	if (d->queue) {
+		__skb_queue_tail(d->queue, msg);
+		return 0;
+	}
 	return genlmsg_reply(msg, d->info);
 }
 
@@ -708,26 +738,98 @@ static int pm_agg_dump_table(void *arg, struct pm_agg_table *table)
 	return pm_agg_dump_flush(d);
 }
 
-static int pm_genl_agg_dump(struct sk_buff *skb, struct genl_info *info)
+/* Calls pm_agg_dump_table() for the table named @name, or for all. */
+static int pm_agg_dump_tables(struct pm_agg_dump *d, struct nlattr *name,
+			      struct netlink_ext_ack *extack)
 {
-	struct nlattr *name = info->attrs[PERSECMON_A_AGG_NAME];
-	struct pm_agg_dump d = { .info = info };
 	int ret;
 
-	if (!pm_genl_capable(skb, info))
-		return -EPERM;
 	ret = pm_agg_tables_for_each(name ? nla_data(name) : NULL,
-				     pm_agg_dump_table, &d);
+				     pm_agg_dump_table, d);
 	if (ret) {
-		GENL_SET_ERR_MSG(info, "sending the aggregate tables failed");
+		NL_SET_ERR_MSG(extack, "building the aggregate tables failed");
 		return ret;
 	}
-	if (name && !d.tables) {
-		NL_SET_ERR_MSG_ATTR(info->extack, name,
+	if (name && !d->tables) {
+		NL_SET_ERR_MSG_ATTR(extack, name,
 				    "no aggregate table of that name");
 		return -ENOENT;
 	}
 	return 0;
+}
+
+static int pm_genl_agg_dump(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pm_agg_dump d = { .info = info };
+
+	if (!pm_genl_capable(skb, info))
+		return -EPERM;
+	return pm_agg_dump_tables(&d, info->attrs[PERSECMON_A_AGG_NAME],
+				  info->extack);
+}
+
+/* The dump's state in the netlink_callback: the messages still to send. */
+struct pm_agg_dump_ctx {
+	struct sk_buff_head *queue;
+};
+
+static struct pm_agg_dump_ctx *pm_agg_dump_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct pm_agg_dump_ctx) > sizeof(cb->ctx));
+	return (struct pm_agg_dump_ctx *)cb->ctx;
+}
+
+static int pm_genl_agg_dump_done(struct netlink_callback *cb)
+{
+	struct pm_agg_dump_ctx *ctx = pm_agg_dump_ctx(cb);
+
+	if (ctx->queue) {
+		__skb_queue_purge(ctx->queue);
+		kfree(ctx->queue);
+		ctx->queue = NULL;
+	}
+	return 0;
+}
+
+static int pm_genl_agg_dump_begin(struct netlink_callback *cb)
+{
+	struct pm_agg_dump_ctx *ctx = pm_agg_dump_ctx(cb);
+	struct pm_agg_dump d = {
+		.portid = NETLINK_CB(cb->skb).portid,
+		.seq = cb->nlh->nlmsg_seq,
+	};
+	struct nlattr *name;
+	int ret;
+
+	if (!pm_netlink_capable(cb->skb, cb->extack))
+		return -EPERM;
+	ctx->queue = kmalloc(sizeof(*ctx->queue), GFP_KERNEL);
+	if (!ctx->queue)
+		return -ENOMEM;
+	__skb_queue_head_init(ctx->queue);
+	d.queue = ctx->queue;
+	name = pm_genl_dump_attrs(cb)[PERSECMON_A_AGG_NAME];
+	ret = pm_agg_dump_tables(&d, name, cb->extack);
+	if (ret)
+		pm_genl_agg_dump_done(cb);
+	return ret;
+}
+
+/* Moves whole messages into @skb while they fit; 0 once all are sent. */
+static int pm_genl_agg_dump_next(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	struct sk_buff_head *queue = pm_agg_dump_ctx(cb)->queue;
+	struct sk_buff *msg;
+
+	while ((msg = skb_peek(queue)) && msg->len <= skb_tailroom(skb)) {
+		__skb_unlink(msg, queue);
+		skb_put_data(skb, msg->data, msg->len);
+		consume_skb(msg);
+	}
+	if (msg && !skb->len)
+		return -EMSGSIZE;	/* cannot happen: built to fit */
+	return skb->len;
 }
 
 /* AGG_RESET */
@@ -784,6 +886,9 @@ static const struct genl_ops pm_genl_ops[] = {
 	{
 		.cmd = PERSECMON_CMD_AGG_DUMP,
 		.doit = pm_genl_agg_dump,
+		.start = pm_genl_agg_dump_begin,
+		.dumpit = pm_genl_agg_dump_next,
+		.done = pm_genl_agg_dump_done,
 		.policy = pm_agg_policy,
 		.maxattr = PERSECMON_A_MAX,
 	},

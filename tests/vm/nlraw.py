@@ -9,9 +9,13 @@ what they never would, to check the kernel's side of the contract:
   nlraw.py malformed      malformed requests fail with an errno (and an
                           extended-ACK message where the kernel has one);
                           afterwards a well-formed request still works
-  nlraw.py agg-dump NAME   the rows of aggregate table NAME (AGG_DUMP) as
+  nlraw.py agg-dump NAME [--dump] [--rcvbuf BYTES]
+                          the rows of aggregate table NAME (AGG_DUMP) as
                           JSON lines {"key": ..., "values": [...]}, after
-                          one line {"columns": [...]}
+                          one line {"columns": [...]}; --dump asks for a
+                          netlink dump (NLM_F_DUMP), --rcvbuf sets
+                          SO_RCVBUF first; a receive buffer overrun fails
+                          with ENOBUFS
   nlraw.py uprobe-cycles N [LIBC]
                           N times: UPROBE_ENABLE of the dns group's three
                           libc functions and of memleak's malloc and free
@@ -33,7 +37,7 @@ import sys
 NETLINK_GENERIC = 16
 SOL_NETLINK = 270
 NETLINK_EXT_ACK = 11
-NLM_F_REQUEST, NLM_F_ACK = 1, 4
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 1, 4, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 0x10, 3
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
@@ -132,11 +136,11 @@ class Genl:
         self.seq = 1
 
     def send_raw(self, family, cmd, payload=b"", version=1, reserved=0,
-                 length=None):
+                 length=None, flags=0):
         body = struct.pack("=BBH", cmd, version, reserved) + payload
         n = 16 + len(body) if length is None else length
         self.seq += 1
-        msg = struct.pack("=IHHII", n, family, NLM_F_REQUEST | NLM_F_ACK,
+        msg = struct.pack("=IHHII", n, family, NLM_F_REQUEST | NLM_F_ACK | flags,
                           self.seq, 0) + body
         self.sock.send(msg)
         return self.replies()
@@ -145,7 +149,12 @@ class Genl:
         """(errno, extack message, data messages) of the reply to the last request."""
         data = []
         while True:
-            buf = self.sock.recv(65536)
+            try:
+                buf = self.sock.recv(65536)
+            except OSError as e:
+                if e.errno != errno.ENOBUFS:
+                    raise
+                return e.errno, "receive buffer overrun", data
             off = 0
             while off + 16 <= len(buf):
                 ln, typ, flags, seq, _ = struct.unpack_from("=IHHII", buf, off)
@@ -159,7 +168,9 @@ class Genl:
                     err = -struct.unpack_from("=i", msg, 16)[0]
                     return err, self.extack(msg), data
                 if typ == NLMSG_DONE:
-                    return 0, None, data
+                    # A dump that failed midway puts its errno here.
+                    err = struct.unpack_from("=i", msg, 16)[0] if ln >= 20 else 0
+                    return -err if err < 0 else 0, None, data
                 data.append(msg)
 
     @staticmethod
@@ -203,10 +214,15 @@ def expect_eperm(g, fam):
         "SET_FILTER": u32(A["SESSION_ID"], 1) + u64(A["SESSION_TOKEN"], 0),
         "TRIGGER": u32(A["TRIGGER_COUNT"], 1) + u32(A["TRIGGER_CONTEXTS"], 1),
     }
+    cmd = header_enum("PERSECMON_CMD_")
+    requests = [(name, CMD[name], payload, 0) for name, payload in requests.items()]
+    # AGG_DUMP as a request and as a netlink dump: two code paths.
+    requests += [("AGG_DUMP", cmd["AGG_DUMP"], b"", 0),
+                 ("AGG_DUMP/dump", cmd["AGG_DUMP"], b"", NLM_F_DUMP)]
     bad = 0
-    for name, payload in requests.items():
-        err, msg, _ = g.send_raw(fam, CMD[name], payload)
-        print("%-10s -> %s (%s)" % (name, errno.errorcode.get(err, err), msg))
+    for name, c, payload, flags in requests:
+        err, msg, _ = g.send_raw(fam, c, payload, flags=flags)
+        print("%-13s -> %s (%s)" % (name, errno.errorcode.get(err, err), msg))
         if err != errno.EPERM:
             bad += 1
     return bad
@@ -278,13 +294,23 @@ def nested(msg, off, end):
         off += (ln + 3) & ~3
 
 
-def agg_dump(g, fam, name):
+def agg_dump(g, fam, name, *opts):
     """Prints the table's columns and rows; every reply message of a large
     table repeats AGG_NAME and AGG_COLUMNS."""
     import json
     cmd, ar = header_enum("PERSECMON_CMD_"), header_enum("PERSECMON_A_AR_")
     a = header_enum("PERSECMON_A_")
-    err, msg, data = g.send_raw(fam, cmd["AGG_DUMP"], string(a["AGG_NAME"], name))
+    opts = list(opts)
+    flags = 0
+    if "--dump" in opts:
+        opts.remove("--dump")
+        flags = NLM_F_DUMP
+    if opts[:1] == ["--rcvbuf"] and len(opts) == 2:
+        g.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(opts[1]))
+    elif opts:
+        raise SystemExit(__doc__)
+    err, msg, data = g.send_raw(fam, cmd["AGG_DUMP"], string(a["AGG_NAME"], name),
+                                flags=flags)
     if err:
         print("AGG_DUMP %s: %s (%s)" % (name, errno.errorcode.get(err, err), msg))
         return 1
@@ -350,8 +376,8 @@ def main():
         bad = expect_eperm(g, fam)
     elif mode == "malformed":
         bad = malformed(g, fam)
-    elif mode == "agg-dump" and len(sys.argv) == 3:
-        sys.exit(agg_dump(g, fam, sys.argv[2]))
+    elif mode == "agg-dump" and len(sys.argv) >= 3:
+        sys.exit(agg_dump(g, fam, *sys.argv[2:]))
     elif mode == "uprobe-cycles" and len(sys.argv) in (3, 4):
         bad = uprobe_cycles(g, fam, int(sys.argv[2]), *sys.argv[3:])
     else:

@@ -622,12 +622,22 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/* NLMSG_DONE ends a dump; a dump that failed midway says so in it. */
 static int on_finish(struct nl_msg *msg, void *arg)
 {
+	const struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct reply *r = arg;
+	int error;
 
-	(void)msg;
 	r->done = true;
+	if (nlmsg_datalen(nlh) >= (int)sizeof(error)) {
+		memcpy(&error, nlmsg_data(nlh), sizeof(error));
+		if (error < 0) {
+			memset(&r->ack, 0, sizeof(r->ack));
+			r->ack.error = error;
+			r->failed = true;
+		}
+	}
 	return NL_STOP;
 }
 
@@ -976,13 +986,26 @@ struct nl_msg *pm_ctl_msg_agg(int family, bool reset, const char *name)
 	return m;
 }
 
+/*
+ * As a netlink dump: the module hands the messages out as we read them,
+ * so no table is too large for the socket. A module older than ABI 1.7
+ * has no dump for AGG_DUMP (EOPNOTSUPP) and gets the plain request.
+ */
 int pm_ctl_agg_dump(struct pm_ctl *c, const char *name,
 		    struct pm_agg_set *set, struct pm_error *err)
 {
+	const char *what = "dump the aggregate tables";
+	struct nl_msg *m = pm_ctl_msg_agg(c->family, false, name);
+	int ret;
+
 	memset(set, 0, sizeof(*set));
+	if (m)
+		nlmsg_hdr(m)->nlmsg_flags |= NLM_F_DUMP;
+	ret = transact_parse(c, m, what, NULL, agg_parse_cb, set, err);
+	if (ret != -EOPNOTSUPP || set->nr_tables)
+		return ret;
 	return transact_parse(c, pm_ctl_msg_agg(c->family, false, name),
-			      "dump the aggregate tables", NULL, agg_parse_cb,
-			      set, err);
+			      what, NULL, agg_parse_cb, set, err);
 }
 
 int pm_ctl_agg_reset(struct pm_ctl *c, const char *name,

@@ -18,7 +18,7 @@
 #include <linux/ioctl.h>
 
 #define PERSECMON_ABI_MAJOR		1
-#define PERSECMON_ABI_MINOR		6
+#define PERSECMON_ABI_MINOR		7
 
 #define PERSECMON_DEVICE_NAME		"persecmon"
 #define PERSECMON_DEVICE_PATH		"/dev/persecmon"
@@ -609,7 +609,13 @@ enum persecmon_cmd {
 	PERSECMON_CMD_DISABLE,
 	PERSECMON_CMD_SET_FILTER,	/* SESSION_*, FILTER_* */
 	PERSECMON_CMD_TRIGGER,		/* TRIGGER_* : synthetic test events */
-	PERSECMON_CMD_AGG_DUMP,		/* [AGG_NAME]: dump, one reply per table */
+	/*
+	 * [AGG_NAME]: the tables' rows, one message per table (or more).
+	 * With NLM_F_DUMP (ABI 1.7) a netlink dump built at its start and
+	 * paced by the reader, ended by NLMSG_DONE; without it every reply
+	 * is sent before the ACK, and may overrun the receive buffer.
+	 */
+	PERSECMON_CMD_AGG_DUMP,
 	PERSECMON_CMD_AGG_RESET,	/* AGG_NAME: zero one aggregate table */
 	/*
 	 * GROUP, UPROBE (nested, repeated) [, SESSION_ID, SESSION_TOKEN]:
