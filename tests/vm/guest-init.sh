@@ -69,24 +69,42 @@ mount_guest_filesystems() {
 	'
 }
 
-# report_stuck PID: the process tree under PID, each process's state and
-# wait channel, and the kernel stack of each one that is not running.
+# report_stuck PID: every user process (the test's are those under PID)
+# with its state and wait channel, then the kernel stack of each of the
+# test's processes and of any process in D state, and what each CPU runs
+# (sysrq l). One ps for the listing:
+# under emulation each exec costs a lot of the few seconds left.
 report_stuck() {
-	local pids=("$1") i=0 pid ppid stat
-	while [ "$i" -lt "${#pids[@]}" ]; do
-		while read -r pid ppid; do
-			[ "$ppid" != "${pids[i]}" ] || pids+=("$pid")
-		done < <(ps -e -o pid=,ppid=)
-		i=$((i + 1))
+	local pid ppid stat f mark
+	local -A tree=(["$1"]=1)
+	local -a procs=()
+
+	mapfile -t procs < <(ps -e -o pid=,ppid=,stat=,wchan:28=,etimes=,args=)
+	# Parents come before their children: pids grow, and reuse is rare.
+	for f in "${procs[@]}"; do
+		read -r pid ppid _ <<<"$f"
+		[ -z "${tree[$ppid]:-}" ] || tree[$pid]=1
 	done
-	echo "--- the test's processes 5 s before its timeout:"
-	ps -o pid,ppid,stat,wchan:28,etimes,args -p "$(IFS=,; echo "${pids[*]}")"
-	for pid in "${pids[@]}"; do
-		stat=$(ps -o stat= -p "$pid") || continue
-		[[ $stat != R* ]] || continue
-		echo "--- kernel stack of $pid ($(cat "/proc/$pid/comm" 2>/dev/null), $stat):"
+	echo "--- user processes 20 s before the timeout (* = the test's):"
+	echo "   PID  PPID STAT WCHAN                        ELAPSED COMMAND"
+	for f in "${procs[@]}"; do
+		read -r pid ppid stat _ <<<"$f"
+		[ "$ppid" != 2 ] && [ "$pid" != 2 ] || continue
+		mark=" "
+		[ -z "${tree[$pid]:-}" ] || mark="*"
+		echo "$mark${f:0:200}"
+	done
+	for f in "${procs[@]}"; do
+		read -r pid ppid stat _ <<<"$f"
+		[ -n "${tree[$pid]:-}" ] || [[ $stat == D* ]] || continue
+		echo "--- kernel stack of $pid ($stat):"
 		cat "/proc/$pid/stack" 2>&1
 	done
+	# A task spinning in the kernel shows no stack above: ask every CPU.
+	echo "--- the CPUs' backtraces (sysrq l):"
+	echo l >/proc/sysrq-trigger
+	sleep 2
+	dmesg | sed -n '/sysrq: Show backtrace of all active CPUs/,$p' | tail -n 150
 }
 
 # Kills every process that has /dev/persecmon open, saying which.
@@ -124,7 +142,7 @@ run_test() {
 	test_pid=$!
 	# A hang is only worth reporting with where it hangs: shortly before
 	# the timeout, what every process of the test waits for.
-	(sleep "$((budget - 5))" && report_stuck "$test_pid") >>"$diag" 2>&1 &
+	(sleep "$((budget - 20))" && report_stuck "$test_pid") >>"$diag" 2>&1 &
 	watchdog=$!
 	wait "$test_pid" || rc=$?
 	case $rc in
