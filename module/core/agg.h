@@ -10,7 +10,10 @@
 
 #include <linux/bitops.h>
 #include <linux/list.h>
+#include <linux/build_bug.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/string.h>
 #include <linux/types.h>
 
 #include "compat/compat.h"
@@ -148,6 +151,23 @@ static inline void pm_probe_set_state(struct pm_probe *probe, bool attached,
 static __always_inline void pm_probe_hit(struct pm_probe *probe)
 {
 	this_cpu_inc(*probe->hits);
+}
+
+/*
+ * Whether two task comms (TASK_COMM_LEN bytes, NUL padded as the kernel
+ * keeps them) are the same: two word compares instead of a memcmp() call,
+ * for the per-CPU row caches of the probe handlers.
+ */
+static __always_inline bool pm_comm_equal(const char *a, const char *b)
+{
+	u64 a0, a1, b0, b1;
+
+	BUILD_BUG_ON(sizeof(a0) + sizeof(a1) != TASK_COMM_LEN);
+	memcpy(&a0, a, sizeof(a0));
+	memcpy(&a1, a + sizeof(a0), sizeof(a1));
+	memcpy(&b0, b, sizeof(b0));
+	memcpy(&b1, b + sizeof(b0), sizeof(b1));
+	return a0 == b0 && a1 == b1;
 }
 
 /* Hits of @probe counted on @cpu. */

@@ -199,7 +199,7 @@ static atomic64_t *pm_files_opens_row(void)
 	struct pm_files_opens_key key;
 
 	if (c->row && c->gen == gen && c->tgid == current->tgid &&
-	    !memcmp(c->comm, current->comm, sizeof(c->comm)))
+	    pm_comm_equal(c->comm, current->comm))
 		return c->row;
 	memset(&key, 0, sizeof(key));
 	key.tgid = current->tgid;

@@ -235,7 +235,8 @@ static void pm_vfs_key_name(const struct dentry *dentry, char *buf,
 	rcu_read_unlock();
 }
 
-static void pm_vfs_top_add(atomic64_t *v, unsigned int col, s64 ret)
+static __always_inline void pm_vfs_top_add(atomic64_t *v, unsigned int col,
+					   s64 ret)
 {
 	pm_aggmap_add(v, col, 1);
 	if (ret > 0)
@@ -277,8 +278,43 @@ static bool pm_vfs_top_cached(const struct pm_vfs_top_cache *c,
 	return c->proc_row && c->inode == inode && c->dentry == dentry &&
 	       c->ino == inode->i_ino && c->dev == inode->i_sb->s_dev &&
 	       c->tgid == current->tgid && c->gen_procs == gen_procs &&
-	       c->gen_files == gen_files &&
-	       !memcmp(c->comm, current->comm, sizeof(c->comm));
+	       c->gen_files == gen_files && pm_comm_equal(c->comm, current->comm);
+}
+
+/*
+ * A miss: build both keys and look the rows up. Out of line, so that the
+ * common hit path carries neither the keys on its stack nor their
+ * stack-protector check.
+ */
+static noinline void pm_vfs_top_fill(struct pm_vfs_top_cache *c,
+				     const struct inode *inode,
+				     const struct dentry *dentry,
+				     unsigned long gen_procs,
+				     unsigned long gen_files)
+{
+	struct pm_vfs_proc_key pk;
+	struct pm_vfs_file_key fk;
+
+	memset(&pk, 0, sizeof(pk));
+	pk.tgid = current->tgid;
+	strscpy(pk.comm, current->comm, sizeof(pk.comm));
+	memset(&fk, 0, sizeof(fk));
+	fk.ino = inode->i_ino;
+	fk.tgid = pk.tgid;
+	fk.dev = inode->i_sb->s_dev;
+	fk.type = S_ISREG(inode->i_mode) ? 'R' :
+		  S_ISSOCK(inode->i_mode) ? 'S' : 'O';
+	pm_vfs_key_name(dentry, fk.name, sizeof(fk.name));
+	c->proc_row = pm_aggmap_values(&pm_vfs_top_procs, &pk);
+	c->file_row = pm_aggmap_values(&pm_vfs_top_files, &fk);
+	c->inode = inode;
+	c->dentry = dentry;
+	c->ino = inode->i_ino;
+	c->dev = inode->i_sb->s_dev;
+	c->tgid = pk.tgid;
+	c->gen_procs = gen_procs;
+	c->gen_files = gen_files;
+	memcpy(c->comm, current->comm, sizeof(c->comm));
 }
 
 /*
@@ -295,33 +331,11 @@ static void pm_vfs_top_update(u8 op, const struct file *file,
 	unsigned long gen_files = pm_aggmap_generation(&pm_vfs_top_files);
 	const struct dentry *dentry = file->f_path.dentry;
 	struct pm_vfs_top_cache *c = this_cpu_ptr(&pm_vfs_top_cache);
-	struct pm_vfs_proc_key pk;
-	struct pm_vfs_file_key fk;
 
 	BUILD_BUG_ON(PM_VFS_TOP_WRITE_BYTES - PM_VFS_TOP_WRITES !=
 		     PM_VFS_TOP_READ_BYTES);
-	if (!pm_vfs_top_cached(c, inode, dentry, gen_procs, gen_files)) {
-		memset(&pk, 0, sizeof(pk));
-		pk.tgid = current->tgid;
-		strscpy(pk.comm, current->comm, sizeof(pk.comm));
-		memset(&fk, 0, sizeof(fk));
-		fk.ino = inode->i_ino;
-		fk.tgid = pk.tgid;
-		fk.dev = inode->i_sb->s_dev;
-		fk.type = S_ISREG(inode->i_mode) ? 'R' :
-			  S_ISSOCK(inode->i_mode) ? 'S' : 'O';
-		pm_vfs_key_name(dentry, fk.name, sizeof(fk.name));
-		c->proc_row = pm_aggmap_values(&pm_vfs_top_procs, &pk);
-		c->file_row = pm_aggmap_values(&pm_vfs_top_files, &fk);
-		c->inode = inode;
-		c->dentry = dentry;
-		c->ino = inode->i_ino;
-		c->dev = inode->i_sb->s_dev;
-		c->tgid = pk.tgid;
-		c->gen_procs = gen_procs;
-		c->gen_files = gen_files;
-		memcpy(c->comm, current->comm, sizeof(c->comm));
-	}
+	if (!pm_vfs_top_cached(c, inode, dentry, gen_procs, gen_files))
+		pm_vfs_top_fill(c, inode, dentry, gen_procs, gen_files);
 	pm_vfs_top_add(c->proc_row, col, ret);
 	pm_vfs_top_add(c->file_row, col, ret);
 }
@@ -354,8 +368,10 @@ static int pm_vfs_rw_return(struct kretprobe_instance *ri,
 			   ret);
 	pm_agg_hist_add(&pm_vfs_latency[op], latency_ns);
 	pm_vfs_top_update(op, call->file, inode, ret);
-	pm_vfs_emit(op, call->file->f_path.dentry, inode, inode->i_sb->s_dev,
-		    latency_ns, ret, call->count);
+	/* pm_emit_begin()'s test, before the call: aggregate-only is common. */
+	if (READ_ONCE(pm_session_groups) & BIT_ULL(PERSECMON_GROUP_VFS))
+		pm_vfs_emit(op, call->file->f_path.dentry, inode,
+			    inode->i_sb->s_dev, latency_ns, ret, call->count);
 	return 0;
 }
 
