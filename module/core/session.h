@@ -86,10 +86,20 @@ extern u64 pm_session_record_groups;
 
 bool __pm_emit_begin(struct pm_emit *em, unsigned int group);
 
+/*
+ * One load: whether any session enables @group. pm_emit_begin()'s first
+ * test, for a handler that skips work of its own (building a record,
+ * reading user memory) when no session listens.
+ */
+static __always_inline bool pm_session_group_on(unsigned int group)
+{
+	return READ_ONCE(pm_session_groups) & BIT_ULL(group);
+}
+
 static __always_inline bool pm_emit_begin(struct pm_emit *em,
 					  unsigned int group)
 {
-	if (likely(!(READ_ONCE(pm_session_groups) & BIT_ULL(group))))
+	if (likely(!pm_session_group_on(group)))
 		return false;
 	return __pm_emit_begin(em, group);
 }

@@ -221,8 +221,7 @@ static int pm_files_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 * Nobody is listening (the group is on only globally): the return
 	 * handler only counts the open in the aggregates.
 	 */
-	call->listening = READ_ONCE(pm_session_groups) &
-			  BIT_ULL(PERSECMON_GROUP_FILES);
+	call->listening = pm_session_group_on(PERSECMON_GROUP_FILES);
 	if (!call->listening)
 		return 0;
 	how = (const struct open_how *)regs_get_kernel_argument(regs, 2);

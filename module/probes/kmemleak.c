@@ -266,7 +266,7 @@ static void pm_kml_emit_free(u64 ptr, u64 call_site, u8 kind, u8 order)
 	struct pm_emit em;
 
 	/* Without a session: the counters only. */
-	if (!(READ_ONCE(pm_session_groups) & BIT_ULL(PERSECMON_GROUP_KMEMLEAK)))
+	if (!pm_session_group_on(PERSECMON_GROUP_KMEMLEAK))
 		return;
 	if (!pm_kml_sampled(ptr))
 		return;

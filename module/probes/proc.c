@@ -351,7 +351,7 @@ static int pm_proc_exec_entry(struct kretprobe_instance *ri, u16 syscall)
 	 * emit, so the instance goes straight back to the pool and the
 	 * return is not probed. This one load is what every exec pays then.
 	 */
-	if (!(READ_ONCE(pm_session_groups) & BIT_ULL(PERSECMON_GROUP_PROC)))
+	if (!pm_session_group_on(PERSECMON_GROUP_PROC))
 		return 1;
 	/*
 	 * The syscall's own arguments, from the user registers: the entry

@@ -368,8 +368,8 @@ static int pm_vfs_rw_return(struct kretprobe_instance *ri,
 			   ret);
 	pm_agg_hist_add(&pm_vfs_latency[op], latency_ns);
 	pm_vfs_top_update(op, call->file, inode, ret);
-	/* pm_emit_begin()'s test, before the call: aggregate-only is common. */
-	if (READ_ONCE(pm_session_groups) & BIT_ULL(PERSECMON_GROUP_VFS))
+	/* Tested before the call: aggregate-only is the common case. */
+	if (pm_session_group_on(PERSECMON_GROUP_VFS))
 		pm_vfs_emit(op, call->file->f_path.dentry, inode,
 			    inode->i_sb->s_dev, latency_ns, ret, call->count);
 	return 0;
