@@ -382,10 +382,21 @@ diag() {
 	printable | sed 's/^/# /'
 }
 # console_tail [TEST]: the end of the kernel console, from TEST's start on
-# when it got that far.
+# when it got that far. A kernel report (oops, KASAN, panic) is quoted from
+# its first line: a panic's own end (registers, "Kernel panic") would push
+# the report's cause out of a plain tail.
+console_bad='BUG:|kernel BUG at|Oops|KASAN|UBSAN|WARNING:|general protection fault|Kernel panic|detected stall|blocked for more than'
 console_tail() {
-	local from=
+	local from='' lines first
 	[ -z "${1:-}" ] || from=$(grep -n -m1 -F "persecmon-vm: begin $1 " "$res/console.log" 2>/dev/null | cut -d: -f1)
+	lines=$(tail -n "+${from:-1}" "$res/console.log" 2>/dev/null | wc -l)
+	first=$(tail -n "+${from:-1}" "$res/console.log" 2>/dev/null |
+		grep -n -m1 -aE -- "$console_bad" | cut -d: -f1)
+	if [ -n "$first" ] && [ $((lines - first)) -ge 40 ]; then
+		echo "kernel console, its first report${1:+ since $1 started} ($res/console.log):"
+		tail -n "+${from:-1}" "$res/console.log" | tail -n "+$((first > 2 ? first - 2 : 1))" | head -n 60
+		echo "..."
+	fi
 	echo "kernel console, last 40 lines${1:+ since $1 started} ($res/console.log):"
 	tail -n "+${from:-1}" "$res/console.log" 2>/dev/null | tail -n 40
 }
