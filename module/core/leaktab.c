@@ -86,6 +86,7 @@
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/random.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -294,22 +295,43 @@ bool pm_leaktab_remove(struct pm_leaktab *lt, u32 tgid, u64 addr)
 	return true;
 }
 
-void pm_leaktab_forget_blocks(struct pm_leaktab *lt)
+unsigned int pm_leaktab_forget_if(struct pm_leaktab *lt,
+				  bool (*drop)(void *arg, u32 tgid,
+					       u64 time_ns),
+				  void *arg)
 {
+	unsigned int i, home, forgotten = 0;
 	struct pm_leak_block *b;
-	unsigned int i, home;
 	unsigned long s;
 
 	for (i = 0; i <= lt->block_mask; i++) {
+		/* Up to PM_LEAKTAB_CAPACITY_MAX slots: let others run. */
+		if (!(i % 4096))
+			cond_resched();
 		b = &lt->blocks[i];
 		/* (A), (B) as in pm_leaktab_remove(). */
 		s = smp_load_acquire(&b->state);
-		if (!pm_lt_live(s) || cmpxchg(&b->state, s, PM_LT_BUSY) != s)
+		if (!pm_lt_live(s))
+			continue;
+		/*
+		 * Racy if the slot changes meanwhile; then (B) fails, since
+		 * a state never comes back: what (B) takes is what we read.
+		 */
+		if (drop && !drop(arg, READ_ONCE(b->tgid), READ_ONCE(b->time_ns)))
+			continue;
+		if (cmpxchg(&b->state, s, PM_LT_BUSY) != s)
 			continue;
 		/* Ours now: the key is the one published with s. */
 		home = pm_lt_home(lt, b->tgid, b->addr);
 		pm_lt_empty(lt, b, home, (i - home) & lt->block_mask);
+		forgotten++;
 	}
+	return forgotten;
+}
+
+void pm_leaktab_forget_blocks(struct pm_leaktab *lt)
+{
+	pm_leaktab_forget_if(lt, NULL, NULL);
 }
 
 static int pm_lt_row_cmp(const void *a, const void *b)

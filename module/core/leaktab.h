@@ -91,16 +91,27 @@ bool pm_leaktab_insert(struct pm_leaktab *lt, u32 tgid, u64 addr, u64 size,
 
 /*
  * Forgets every block, while writers may run (stacks stay until the next
- * clear: a writer may be about to use an id).
+ * clear: a writer may be about to use an id). Process context.
  */
 void pm_leaktab_forget_blocks(struct pm_leaktab *lt);
+
+/*
+ * Forgets the blocks for which @drop(@arg, tgid, time_ns) is true (all
+ * without @drop), while writers may run; returns how many. @drop may
+ * see a block that changes meanwhile: only the one it judged is taken.
+ * Process context: may sleep.
+ */
+unsigned int pm_leaktab_forget_if(struct pm_leaktab *lt,
+				  bool (*drop)(void *arg, u32 tgid,
+					       u64 time_ns),
+				  void *arg);
 
 /* Forgets a block; false if it was not outstanding. */
 bool pm_leaktab_remove(struct pm_leaktab *lt, u32 tgid, u64 addr);
 
 /*
  * Calls @fn for every stack with outstanding blocks, largest bytes first
- * (blocks without a stack: one row per tgid with stack 0), until it
+ * (blocks without a stack: one row, stack 0 and tgid 0), until it
  * returns non-zero, which is returned. Process context: allocates.
  * Blocks that come and go meanwhile may or may not be counted.
  */

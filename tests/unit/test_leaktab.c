@@ -139,6 +139,59 @@ static void insert_remove(void **state)
 	pm_leaktab_destroy(&lt);
 }
 
+/* A process that exited at time 100: tgid 20's blocks from before then. */
+static bool orphaned_before_100(void *arg, u32 tgid, u64 time_ns)
+{
+	unsigned int *calls = arg;
+
+	(*calls)++;
+	return tgid == 20 && time_ns < 100;
+}
+
+static void forget_if(void **state)
+{
+	u64 f_old[1] = { 0x400100 }, f_new[1] = { 0x400200 };
+	unsigned int calls = 0, i;
+	struct pm_leaktab lt;
+	u32 s20, s21, s20new;
+	struct report *r;
+
+	(void)state;
+	assert_int_equal(pm_leaktab_init(&lt, 1 << 8, 1 << 6), 0);
+	s20 = pm_leaktab_stack(&lt, 20, f_old, 1);
+	s21 = pm_leaktab_stack(&lt, 21, f_old, 1);
+	s20new = pm_leaktab_stack(&lt, 20, f_new, 1);
+	for (i = 0; i < 10; i++) {
+		/* Same addresses in both processes: keys are (tgid, addr). */
+		assert_true(pm_leaktab_insert(&lt, 20, 0x1000 + 16 * i, 1,
+					      s20, 10 * i));
+		assert_true(pm_leaktab_insert(&lt, 21, 0x1000 + 16 * i, 1,
+					      s21, 10 * i));
+	}
+	/* A newer tgid 20 (the pid reused) allocated at 150: kept. */
+	assert_true(pm_leaktab_insert(&lt, 20, 0x8000, 7, s20new, 150));
+	assert_int_equal(pm_leaktab_forget_if(&lt, orphaned_before_100,
+					      &calls), 10);
+	/* Asked once per live block. */
+	assert_int_equal(calls, 21);
+	r = report(&lt);
+	assert_int_equal(r->n, 2);
+	assert_null(row_of(r, s20));
+	assert_int_equal(row_of(r, s21)->bytes, 10);
+	assert_int_equal(row_of(r, s20new)->bytes, 7);
+	free(r);
+	/* The forgotten ones are gone, the rest still removable. */
+	assert_false(pm_leaktab_remove(&lt, 20, 0x1000));
+	assert_true(pm_leaktab_remove(&lt, 21, 0x1000));
+	assert_true(pm_leaktab_remove(&lt, 20, 0x8000));
+	/* Their slots take new blocks. */
+	for (i = 0; i < PM_LEAKTAB_PROBE; i++)
+		assert_true(pm_leaktab_insert(&lt, 20, 0x1000 + 16 * i, 1, 0,
+					      200));
+	assert_int_equal(atomic64_read(&lt.blocks_full), 0);
+	pm_leaktab_destroy(&lt);
+}
+
 static void full(void **state)
 {
 	struct pm_leaktab lt;
@@ -356,6 +409,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(insert_remove),
 		cmocka_unit_test(full),
+		cmocka_unit_test(forget_if),
 		cmocka_unit_test(randomized),
 		cmocka_unit_test(randomized_crowded),
 		cmocka_unit_test(concurrent),

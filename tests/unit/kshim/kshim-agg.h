@@ -121,6 +121,8 @@ static inline void mutex_unlock(struct mutex *lock)
 /* Memory: kv*alloc may fail like the kernel's (kshim_alloc_countdown). */
 
 #define GFP_KERNEL		0
+/* Userspace threads are preempted anyway. */
+#define cond_resched()		do { } while (0)
 /*
  * -1: allocations succeed. n >= 0: n more succeed, the next one fails and
  * the countdown goes back to -1.
