@@ -234,6 +234,26 @@ bool pm_emit_wanted(const struct pm_emit *em)
 	return false;
 }
 
+bool pm_session_names_tgid(unsigned int group, u32 tgid)
+{
+	const struct pm_filter *filter;
+	const struct pm_session *s;
+	unsigned int slot, end;
+	bool named = false;
+
+	rcu_read_lock_sched();
+	end = READ_ONCE(pm_slots_end);
+	for (slot = 0; slot < end && !named; slot++) {
+		s = rcu_dereference_sched(pm_slots[slot]);
+		if (!s || !(READ_ONCE(s->groups) & BIT_ULL(group)))
+			continue;
+		filter = rcu_dereference_sched(s->filter);
+		named = pm_filter_has_tgid(&filter->spec, tgid);
+	}
+	rcu_read_unlock_sched();
+	return named;
+}
+
 struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 					 u32 size)
 {

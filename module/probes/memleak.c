@@ -41,6 +41,16 @@
  * counted in "memleakstat". Both are emptied when the group attaches and
  * when it detaches; stacks are never removed in between.
  *
+ * Exited processes: a process that exits without freeing would hold its
+ * blocks' slots until the group detaches. When a thread group dies
+ * (sched_process_exit), a sweep of the table is scheduled, at most one per
+ * PM_ML_SWEEP_DELAY however many processes exit; it forgets every block
+ * whose process is gone, is exiting, or is a newer process that got the
+ * same pid after the block was allocated (its start time is later),
+ * unless a session names that pid in its filter: memleak -p and -c report
+ * what a process left behind after it exited. Counted in memleakstat's
+ * "exit_forgotten".
+ *
  * Sampling: memleak_sample=N (writable module parameter) keeps only
  * allocations and frees whose address hashes to 0 modulo N, so that both
  * ends of a block make the same decision.
@@ -49,20 +59,27 @@
 
 #include <linux/hash.h>
 #include <linux/kernel.h>
+#include <linux/log2.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
+#include <linux/pid.h>
 #include <linux/ptrace.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/timekeeping.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+#include <trace/events/sched.h>
 
 #include "core/agg.h"
 #include "core/groups.h"
 #include "core/leakagg.h"
 #include "core/session.h"
+#include "core/tracepoint.h"
 #include "core/uprobe.h"
 #include "probes/memleak.h"
 
@@ -113,11 +130,16 @@ enum {
 	PM_ML_STAT_NR,
 };
 /* memleakstat's columns after the counters: from the leak table. */
-#define PM_ML_STAT_COLUMNS	(PM_ML_STAT_NR + 3)
+#define PM_ML_STAT_COLUMNS	(PM_ML_STAT_NR + 4)
+
+/* Exits within this delay share one sweep of the table. */
+#define PM_ML_SWEEP_DELAY	HZ
 
 static struct pm_ml_call *pm_ml_calls;
 static struct pm_agg_counters pm_ml_stat;
 static struct pm_leakagg pm_ml_leaks;
+/* Blocks forgotten because their process exited (memleakstat). */
+static atomic64_t pm_ml_exit_forgotten;
 
 /* Whether allocations are paired at all: some session or the global set. */
 static bool pm_ml_tracking(void)
@@ -420,11 +442,93 @@ static struct pm_uprobe_group pm_ml_uprobes = {
 	.nr_roles = ARRAY_SIZE(pm_ml_roles),
 };
 
+/*
+ * What a sweep learnt of a tgid: blocks come in runs of few processes, so
+ * most blocks cost no pid lookup.
+ */
+#define PM_ML_SWEEP_CACHE	32
+
+struct pm_ml_sweep_cache {
+	u32 tgid[PM_ML_SWEEP_CACHE];	/* 0: empty (no process has 0) */
+	u64 start[PM_ML_SWEEP_CACHE];	/* U64_MAX: no such process */
+};
+
+/*
+ * Start time of live process @tgid; U64_MAX if it is gone or exiting and
+ * no session names it (whose reports still want its blocks); 0 if one
+ * does.
+ */
+static u64 pm_ml_process_start(u32 tgid)
+{
+	struct task_struct *leader;
+	u64 start = U64_MAX;
+
+	if (pm_session_names_tgid(PERSECMON_GROUP_MEMLEAK, tgid))
+		return 0;
+	rcu_read_lock();
+	leader = pid_task(find_pid_ns(tgid, &init_pid_ns), PIDTYPE_TGID);
+	/* A zombie leader, or a group whose last thread is in do_exit(). */
+	if (leader && atomic_read(&leader->signal->live))
+		start = leader->start_time;
+	rcu_read_unlock();
+	return start;
+}
+
+/*
+ * Whether the block (@tgid, allocated at @time_ns) outlived its process:
+ * gone, exiting, or replaced by a newer one with the same pid.
+ */
+static bool pm_ml_block_orphaned(void *arg, u32 tgid, u64 time_ns)
+{
+	struct pm_ml_sweep_cache *cache = arg;
+	unsigned int i = hash_32(tgid, ilog2(PM_ML_SWEEP_CACHE));
+
+	if (cache->tgid[i] != tgid) {
+		cache->tgid[i] = tgid;
+		cache->start[i] = pm_ml_process_start(tgid);
+	}
+	return cache->start[i] > time_ns;
+}
+
+static void pm_ml_sweep_fn(struct work_struct *work)
+{
+	struct pm_ml_sweep_cache cache = {};
+	unsigned int n;
+
+	n = pm_leaktab_forget_if(&pm_ml_leaks.tab, pm_ml_block_orphaned,
+				 &cache);
+	atomic64_add(n, &pm_ml_exit_forgotten);
+}
+
+static DECLARE_DELAYED_WORK(pm_ml_sweep, pm_ml_sweep_fn);
+
+static void pm_ml_exit_probe(void *data, struct task_struct *p);
+
+static struct pm_tp pm_ml_tps[] = {
+	{ .name = "sched_process_exit", .func = pm_ml_exit_probe },
+};
+
+static void pm_ml_exit_probe(void *data, struct task_struct *p)
+{
+	pm_tp_hit(&pm_ml_tps[0]);
+	/* do_exit() drops the thread from signal->live before this. */
+	if (atomic_read(&p->signal->live))
+		return;
+	/* Pending: this exit's blocks are swept with the others'. */
+	if (!delayed_work_pending(&pm_ml_sweep))
+		schedule_delayed_work(&pm_ml_sweep, PM_ML_SWEEP_DELAY);
+}
+
 static int pm_ml_attach(void)
 {
+	int ret;
+
 	/* No handler runs while detached: the tables are ours to reset. */
 	memset(pm_ml_calls, 0, PM_ML_INFLIGHT * sizeof(*pm_ml_calls));
 	pm_leakagg_clear(&pm_ml_leaks);
+	ret = pm_tps_attach(pm_ml_tps, ARRAY_SIZE(pm_ml_tps));
+	if (ret)
+		return ret;
 	pm_uprobe_group_attach(&pm_ml_uprobes);
 	return 0;
 }
@@ -432,6 +536,9 @@ static int pm_ml_attach(void)
 static void pm_ml_detach(void)
 {
 	pm_uprobe_group_detach(&pm_ml_uprobes);
+	pm_tps_detach(pm_ml_tps, ARRAY_SIZE(pm_ml_tps));
+	/* No probe can schedule it again: the last sweep ends here. */
+	cancel_delayed_work_sync(&pm_ml_sweep);
 	/* Handlers are done: what nobody tracks any more is not shown. */
 	pm_leakagg_clear(&pm_ml_leaks);
 }
@@ -448,17 +555,19 @@ static int pm_ml_stat_rows(pm_agg_emit_fn emit, void *ctx)
 
 	pm_agg_counters_sum(&pm_ml_stat, values);
 	pm_leakagg_losses(&pm_ml_leaks, &values[PM_ML_STAT_NR]);
+	values[PM_ML_STAT_NR + 3] = atomic64_read(&pm_ml_exit_forgotten);
 	return emit(ctx, "all", values, ARRAY_SIZE(values));
 }
 
 static void pm_ml_stat_reset(void)
 {
 	pm_agg_counters_reset(&pm_ml_stat);
+	atomic64_set(&pm_ml_exit_forgotten, 0);
 }
 
 static struct pm_agg_table pm_ml_stat_table = {
 	.name = "memleakstat",
-	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out,blocks_full,stacks_full,replaced",
+	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out,blocks_full,stacks_full,replaced,exit_forgotten",
 	.rows = pm_ml_stat_rows,
 	.reset = pm_ml_stat_reset,
 };
@@ -507,9 +616,13 @@ int pm_memleak_init(void)
 	ret = pm_agg_counters_alloc(&pm_ml_stat, PM_ML_STAT_NR);
 	if (ret)
 		goto err_calls;
-	ret = pm_agg_table_register(&pm_ml_stat_table);
+	check_trace_callback_type_sched_process_exit(pm_ml_exit_probe);
+	ret = pm_tps_init("memleak", pm_ml_tps, ARRAY_SIZE(pm_ml_tps));
 	if (ret)
 		goto err_stat;
+	ret = pm_agg_table_register(&pm_ml_stat_table);
+	if (ret)
+		goto err_tps;
 	ret = pm_agg_table_register(&pm_ml_leak_table);
 	if (ret)
 		goto err_stat_table;
@@ -527,6 +640,8 @@ err_leak_table:
 	pm_agg_table_unregister(&pm_ml_leak_table);
 err_stat_table:
 	pm_agg_table_unregister(&pm_ml_stat_table);
+err_tps:
+	pm_tps_exit(pm_ml_tps, ARRAY_SIZE(pm_ml_tps));
 err_stat:
 	pm_agg_counters_free(&pm_ml_stat);
 err_calls:
@@ -543,6 +658,7 @@ void pm_memleak_exit(void)
 	pm_uprobe_group_unregister(&pm_ml_uprobes);
 	pm_agg_table_unregister(&pm_ml_leak_table);
 	pm_agg_table_unregister(&pm_ml_stat_table);
+	pm_tps_exit(pm_ml_tps, ARRAY_SIZE(pm_ml_tps));
 	pm_agg_counters_free(&pm_ml_stat);
 	vfree(pm_ml_calls);
 	pm_ml_calls = NULL;

@@ -16,6 +16,10 @@ what they never would, to check the kernel's side of the contract:
                           netlink dump (NLM_F_DUMP), --rcvbuf sets
                           SO_RCVBUF first; a receive buffer overrun fails
                           with ENOBUFS
+  nlraw.py memleak-global on|off
+                          UPROBE_ENABLE of memleak's malloc and free on
+                          our libc in the global set (every process), or
+                          DISABLE of the group there
   nlraw.py uprobe-cycles N [LIBC]
                           N times: UPROBE_ENABLE of the dns group's three
                           libc functions and of memleak's malloc and free
@@ -331,8 +335,31 @@ def agg_dump(g, fam, name, *opts):
 
 
 def probes_of(group):
+    """The group's uprobes (memleak also has a tracepoint, always listed)."""
     return [l for l in open("/sys/kernel/debug/persecmon/probes")
-            if l.startswith("group %s " % group)]
+            if l.startswith("group %s " % group) and " mechanism uprobe " in l]
+
+
+def memleak_targets(path=LIBC):
+    alloc = header_enum("PERSECMON_ALLOC_", "MALLOC")
+    return [uprobe_target(path, libc_offset("malloc"), alloc["MALLOC"]),
+            uprobe_target(path, libc_offset("free"), alloc["FREE"],
+                          flags=UPROBE_ENTRY)]
+
+
+def memleak_global(g, fam, state):
+    """The memleak group on malloc and free, in the global set or not."""
+    cmd = header_enum("PERSECMON_CMD_")
+    if state == "on":
+        err, msg, _ = g.send_raw(fam, cmd["UPROBE_ENABLE"],
+                                 string(A["GROUP"], "memleak") + b"".join(memleak_targets()))
+    elif state == "off":
+        err, msg, _ = g.send_raw(fam, CMD["DISABLE"], string(A["GROUP"], "memleak"))
+    else:
+        raise SystemExit(__doc__)
+    if err:
+        print("memleak %s: %s (%s)" % (state, errno.errorcode.get(err, err), msg))
+    return 1 if err else 0
 
 
 def uprobe_cycles(g, fam, n, path=LIBC):
@@ -342,10 +369,7 @@ def uprobe_cycles(g, fam, n, path=LIBC):
     roles = header_enum("PERSECMON_DNS_", "GETADDRINFO")
     dns = [uprobe_target(path, libc_offset(f.lower()), roles[f])
            for f in ("GETADDRINFO", "GETHOSTBYNAME", "GETHOSTBYNAME2")]
-    alloc = header_enum("PERSECMON_ALLOC_", "MALLOC")
-    mem = [uprobe_target(path, libc_offset("malloc"), alloc["MALLOC"]),
-           uprobe_target(path, libc_offset("free"), alloc["FREE"],
-                         flags=UPROBE_ENTRY)]
+    mem = memleak_targets(path)
     bad = 0
     for i in range(n):
         for group, targets in (("dns", dns), ("memleak", mem)):
@@ -378,6 +402,8 @@ def main():
         bad = malformed(g, fam)
     elif mode == "agg-dump" and len(sys.argv) >= 3:
         sys.exit(agg_dump(g, fam, *sys.argv[2:]))
+    elif mode == "memleak-global" and len(sys.argv) == 3:
+        bad = memleak_global(g, fam, sys.argv[2])
     elif mode == "uprobe-cycles" and len(sys.argv) in (3, 4):
         bad = uprobe_cycles(g, fam, int(sys.argv[2]), *sys.argv[3:])
     else:

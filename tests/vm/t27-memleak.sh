@@ -210,5 +210,64 @@ for ((i = 1; i <= 8; i++)); do
 done
 info "ok: 8 of 8 final reports symbolized"
 
+info "=== global set: an exited process's blocks are forgotten, a live one's stay"
+# memleak on malloc and free for every process, no session: the kernel's
+# table keeps every block; a process's exit schedules a sweep that drops
+# the blocks of processes gone (sessions that name a pid keep them: the
+# -c reports above were made after the exit).
+nlraw=$(dirname "$0")/nlraw.py
+mkdir -p "$dir/a" "$dir/b"
+assert_cmd python3 "$nlraw" memleak-global on
+"$dir/leaky" "$K" "$S" "$J" "$F" "$dir/a" &
+wa=$!
+"$dir/leaky" "$K" "$S" "$J" "$F" "$dir/b" &
+wb=$!
+wait_file a/pid
+wait_file b/pid
+read -r pa <"$dir/a/pid"
+read -r pb <"$dir/b/pid"
+touch "$dir/a/go" "$dir/b/go"
+wait_file a/done
+wait_file b/done
+# held TGID...: each one's outstanding bytes in the kernel's table.
+held() {
+	python3 "$nlraw" agg-dump memleak --dump >"$PM_ARTIFACTS/global.json" ||
+		fail "AGG_DUMP memleak failed"
+	python3 - "$PM_ARTIFACTS/global.json" "$@" <<'PY'
+import json, re, sys
+held = {}
+for line in open(sys.argv[1]):
+    row = json.loads(line)
+    m = re.fullmatch(r"tgid=(\d+) stack=\d+", row.get("key", ""))
+    if m:
+        held[m.group(1)] = held.get(m.group(1), 0) + row["values"][0]
+print(" ".join(str(held.get(t, 0)) for t in sys.argv[2:]))
+PY
+}
+read -r ha hb <<<"$(held "$pa" "$pb")"
+info "outstanding before the exit: pid $pa $ha bytes, pid $pb $hb bytes"
+[ "$ha" -ge $((K * S)) ] && [ "$hb" -ge $((K * S)) ] ||
+	fail "the global set did not keep both processes' leaks ($ha, $hb < $((K * S)))"
+forgotten_before=$(awk '$1 == "all" { print $19 }' "$PM_DEBUGFS/memleakstat")
+touch "$dir/a/exit"
+wait "$wa" || fail "workload a failed"
+for ((i = 0; i < 20 * PM_SLOW; i++)); do
+	read -r ha hb <<<"$(held "$pa" "$pb")"
+	[ "$ha" -eq 0 ] && break
+	sleep 0.5
+done
+assert_cmd cat "$PM_DEBUGFS/memleakstat"
+forgotten=$(($(awk '$1 == "all" { print $19 }' "$PM_DEBUGFS/memleakstat") - forgotten_before))
+info "after pid $pa exited: pid $pa $ha bytes, pid $pb $hb bytes; $forgotten blocks forgotten"
+assert_eq 0 "$ha" "bytes still held by the exited process"
+[ "$hb" -ge $((K * S)) ] || fail "the live process's blocks were dropped ($hb < $((K * S)))"
+[ "$forgotten" -ge "$K" ] || fail "exit_forgotten grew by $forgotten, less than the $K leaks"
+touch "$dir/b/exit"
+wait "$wb" || fail "workload b failed"
+assert_cmd python3 "$nlraw" memleak-global off
+if grep -q '^group memleak probe .* attached 1 ' "$PM_DEBUGFS/probes"; then
+	fail "memleak probes still attached after the global set dropped the group"
+fi
+
 unload_module
 rm -rf "$dir"

@@ -304,6 +304,7 @@ assert_grep "$FILES/cyc/libc.so.6\$" "/proc/$busy/maps"
 assert_cmd "$PY" "$(dirname "$0")/nlraw.py" uprobe-cycles "$CYCLES" "$FILES/cyc/libc.so.6"
 touch "$FILES/stop-busy"
 wait "$busy" || fail "the busy process died during the cycles"
-! grep -E '^group (dns|memleak) ' "$PM_DEBUGFS/probes" || fail "probes left after the cycles"
+! grep -E '^group (dns|memleak) .* mechanism uprobe ' "$PM_DEBUGFS/probes" || fail "uprobes left after the cycles"
+assert_grep '^group memleak probe sched_process_exit mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
 
 unload_module
