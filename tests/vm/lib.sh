@@ -140,6 +140,35 @@ assert_grep() {
 	echo "ok: $2 matches /$1/"
 }
 
+# wait_line REGEX FILE PID SECONDS: until FILE has a line matching the
+# extended REGEX (0), PID has exited without one or SECONDS passed (1).
+# For a tool in the background that says when it is ready or done.
+wait_line() {
+	local i
+	for ((i = 0; i < $4 * 10; i++)); do
+		grep -Eq -- "$1" "$2" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -Eq -- "$1" "$2" 2>/dev/null
+}
+
+# reap_late PID NAME SECONDS: waits for a comparison tool that has already
+# printed everything (its exit status is not ours to judge); fails if it
+# has not exited within SECONDS (tests/vm/README.md: teardown on 6.1).
+reap_late() {
+	local i
+	for ((i = 0; i < $3; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		cat "/proc/$1/stack" 2>/dev/null || true
+		fail "$2 (pid $1) has not exited ${3}s after its last output"
+	fi
+	wait "$1" || true
+}
+
 module_loaded() {
 	[ -e "$PM_SYSFS" ]
 }

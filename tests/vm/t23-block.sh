@@ -140,12 +140,8 @@ tracepoint:block:block_rq_issue /args->dev == $kdev/ { @issue = count(); }
 tracepoint:block:block_rq_complete /args->dev == $kdev/ { @complete = count(); }
 BEGIN { printf(\"ready\\n\"); }" >"$bpf_out" 2>&1 &
 bpf_pid=$!
-for _ in $(seq $((600 * PM_SLOW))); do
-	grep -q '^ready' "$bpf_out" && break
-	kill -0 "$bpf_pid" 2>/dev/null || { cat "$bpf_out"; fail "bpftrace exited before it was ready"; }
-	sleep 0.1
-done
-grep -q '^ready' "$bpf_out" || { cat "$bpf_out"; fail "bpftrace did not start"; }
+wait_line '^ready' "$bpf_out" "$bpf_pid" $((60 * PM_SLOW)) ||
+	{ cat "$bpf_out"; fail "bpftrace exited or did not start within $((60 * PM_SLOW)) s"; }
 start_reader block -g block --json
 assert_grep '^group block probe block_rq_issue mechanism tracepoint attached 1 ' "$PM_DEBUGFS/probes"
 # Sessions of their own, on the same workload.

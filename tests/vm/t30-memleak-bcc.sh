@@ -72,12 +72,7 @@ PYTHONUNBUFFERED=1 "$bcc" -p "$pid" -T 20 "$interval" \
 	>"$PM_ARTIFACTS/bcc.txt" 2>"$PM_ARTIFACTS/bcc.err" &
 bcc_pid=$!
 # "Attaching" comes before the probes are in place, the first report after.
-for ((i = 0; i < 3000 * PM_SLOW; i++)); do
-	grep -q 'stacks with outstanding allocations:$' "$PM_ARTIFACTS/bcc.txt" && break
-	kill -0 "$bcc_pid" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q 'stacks with outstanding allocations:$' "$PM_ARTIFACTS/bcc.txt" ||
+wait_line 'stacks with outstanding allocations:$' "$PM_ARTIFACTS/bcc.txt" "$bcc_pid" $((300 * PM_SLOW)) ||
 	{ tail -n 20 "$PM_ARTIFACTS/bcc.err"; fail "bcc's memleak did not attach"; }
 info "bcc's memleak attached after $((SECONDS - started)) s"
 
