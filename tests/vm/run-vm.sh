@@ -370,6 +370,47 @@ if grep -q '^dirty-boot' "$res/progress" 2>/dev/null; then
 	write_conf 0
 	boot_guest
 fi
+# The emulator's own death (the "multi" TCG note above): a guest that
+# died with "Oops: int3" while a test ran boots once more for that test
+# and the ones after it (t00 first again), keeping boot 1's console,
+# progress and that test's files in build/vm-results/<release>/retry1/;
+# the TAP stream says so. A second such death fails as usual.
+retry_sig=${PERSECMON_VM_RETRY_SIGNATURE:-Oops: int3}
+emulator_death=
+if [ -z "$hung" ] && [ -n "$current" ] && ! grep -q '^finished' "$res/progress" 2>/dev/null; then
+	emulator_death=$(awk -v begin="persecmon-vm: begin $current " 'index($0, begin) { f = 1 } f' \
+		"$res/console.log" 2>/dev/null | grep -m1 -aF -- "$retry_sig" || true)
+fi
+retried_in=
+if [ -n "$emulator_death" ]; then
+	retried_in=$current
+	mkdir -p "$res/retry1/tests"
+	mv "$res/console.log" "$res/progress" "$res/dmesg.txt" "$res/retry1/" 2>/dev/null || true
+	mv "$res/tests/$current".* "$res/tests/$current.d" "$res/retry1/tests/" 2>/dev/null || true
+	echo "# $label the guest died in $current with the emulator's '$retry_sig', booting again" >&2
+	all_tests=("${tests[@]}")
+	all_timeouts=("${timeouts[@]}")
+	tests=("${all_tests[0]}")
+	timeouts=("${all_timeouts[0]}")
+	from=
+	for i in "${!all_tests[@]}"; do
+		[ "$(basename "${all_tests[$i]}" .sh)" != "$current" ] || from=$i
+		if [ -n "$from" ] && [ "$i" -gt 0 ]; then
+			tests+=("${all_tests[$i]}")
+			timeouts+=("${all_timeouts[$i]}")
+		fi
+	done
+	write_conf 0
+	boot_guest
+	tests=("${all_tests[@]}")
+	timeouts=("${all_timeouts[@]}")
+	# One timing line: boot 1's finished tests, then boot 2's.
+	{
+		grep '^done ' "$res/retry1/progress" || true
+		cat "$res/progress" 2>/dev/null || true
+	} >"$res/progress.merged"
+	mv "$res/progress.merged" "$res/progress"
+fi
 printf -v ended "%(%s)T" -1
 
 # TAP. From here on a missing file or a failed grep only means less
@@ -407,6 +448,9 @@ echo "1..${#tests[@]}"
 [ -z "$dirty_boot" ] ||
 	printf '# %s boot 1 was not clean before any test ran (%s); booted again, its log: %s\n' \
 		"$label" "$dirty_boot" "$res/boot1/" | printable
+[ -z "$retried_in" ] ||
+	printf '# %s the guest died in %s (%s), the emulator'"'"'s (tests/vm/README.md); booted again for it and the tests after it, boot 1: %s\n' \
+		"$label" "$retried_in" "$emulator_death" "$res/retry1/" | printable
 failed=0
 died_in=
 booted=$(grep -m1 '^booted ' "$res/progress" 2>/dev/null | awk '{ print $3 }' || true)
