@@ -114,14 +114,14 @@ struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
  * (e.g. the memleak group's outstanding blocks).
  */
 bool pm_emit_wanted(const struct pm_emit *em);
+void pm_emit_commit(struct pm_emit *em, struct persecmon_record *rec);
+void pm_emit_end(struct pm_emit *em);
 
 /*
  * Whether a session that enables @group names process @tgid in its pid
  * filter. Process context; not for the hot path.
  */
 bool pm_session_names_tgid(unsigned int group, u32 tgid);
-void pm_emit_commit(struct pm_emit *em, struct persecmon_record *rec);
-void pm_emit_end(struct pm_emit *em);
 
 /* Module lifetime: validates buffer_kb, max_sessions, watermark_pct. */
 int pm_session_init(void);

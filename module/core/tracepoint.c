@@ -6,6 +6,7 @@
 
 #include <linux/errno.h>
 #include <linux/printk.h>
+#include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 
@@ -104,4 +105,9 @@ void pm_tps_detach(struct pm_tp *tps, unsigned int n)
 	}
 	/* No probe may still be running once detach returns. */
 	tracepoint_synchronize_unregister();
+}
+
+bool pm_tp_exit_group_dead(const struct task_struct *p)
+{
+	return !atomic_read(&p->signal->live);
 }

@@ -41,6 +41,15 @@ static inline bool pm_tp_found(const struct pm_tp *t)
 	return t->tp;
 }
 
+struct task_struct;
+
+/*
+ * In a sched_process_exit probe: whether @p was its thread group's last
+ * live thread. do_exit() has already dropped it from signal->live before
+ * the tracepoint, on 6.1 and 6.12 alike.
+ */
+bool pm_tp_exit_group_dead(const struct task_struct *p);
+
 /* Counts one hit of @t (from its probe function). */
 static __always_inline void pm_tp_hit(struct pm_tp *t)
 {

@@ -511,8 +511,7 @@ static struct pm_tp pm_ml_tps[] = {
 static void pm_ml_exit_probe(void *data, struct task_struct *p)
 {
 	pm_tp_hit(&pm_ml_tps[0]);
-	/* do_exit() drops the thread from signal->live before this. */
-	if (atomic_read(&p->signal->live))
+	if (!pm_tp_exit_group_dead(p))
 		return;
 	/* Pending: this exit's blocks are swept with the others'. */
 	if (!delayed_work_pending(&pm_ml_sweep))

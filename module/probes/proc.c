@@ -37,7 +37,6 @@
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
-#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
@@ -512,11 +511,7 @@ static void pm_proc_exit_probe(void *data, struct task_struct *p)
 	if (!pm_emit_begin(&em, PERSECMON_GROUP_PROC))
 		return;
 	lifetime = ktime_get_ns() - p->start_time;
-	/*
-	 * do_exit() has already dropped this thread from signal->live
-	 * before the tracepoint, on 6.1 and 6.12 alike.
-	 */
-	group_dead = atomic_read(&p->signal->live) == 0;
+	group_dead = pm_tp_exit_group_dead(p);
 	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_EXIT, sizeof(*ev)))) {
 		ev = container_of(rec, struct persecmon_exit_event, hdr);
 		ev->exit_code = p->exit_code;
