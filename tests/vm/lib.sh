@@ -69,8 +69,13 @@ bpftrace_defs() {
 EOF
 }
 
+# A section ("=== ...") says when it began, in seconds since the test
+# did: where a slow kernel's minutes go.
 info() {
-	echo "$*"
+	case $1 in
+	===*) echo "$* [at ${SECONDS}s]" ;;
+	*) echo "$*" ;;
+	esac
 }
 
 fail() {
@@ -144,13 +149,15 @@ assert_grep() {
 # extended REGEX (0), PID has exited without one or SECONDS passed (1).
 # For a tool in the background that says when it is ready or done.
 wait_line() {
-	local i
+	local i started=$SECONDS rc=1
 	for ((i = 0; i < $4 * 10; i++)); do
-		grep -Eq -- "$1" "$2" 2>/dev/null && return 0
+		grep -Eq -- "$1" "$2" 2>/dev/null && rc=0 && break
 		kill -0 "$3" 2>/dev/null || break
 		sleep 0.1
 	done
-	grep -Eq -- "$1" "$2" 2>/dev/null
+	[ "$rc" = 0 ] || ! grep -Eq -- "$1" "$2" 2>/dev/null || rc=0
+	[ $((SECONDS - started)) -lt 2 ] || echo "  (waited $((SECONDS - started)) s for /$1/ in ${2##*/})"
+	return "$rc"
 }
 
 # reap_late PID NAME SECONDS: waits for a comparison tool that has already
