@@ -5,11 +5,13 @@
 #
 #   run-all.sh [TEST...]
 #
-# PERSECMON_VM_JOBS kernels (default 2) boot at a time, longest first:
-# the debug kernel (KASAN and lockdep under emulation: as long as the
-# others together), then Debian's newest, then the rest. A guest spends
-# much of a test waiting (sleeps, timers, 9p), so two of them keep 2 cores
-# busy where one leaves them half idle.
+# The debug kernel (KASAN and lockdep under emulation) takes longer than
+# Debian's kernels together, so its suite is split into
+# PERSECMON_VM_DEBUG_PARTS parts (default 2; run-vm.sh PERSECMON_VM_PART),
+# each its own guest. PERSECMON_VM_JOBS guests (default 3) run at a time,
+# longest first: the debug parts, Debian's newest kernel, then the rest.
+# A debug guest keeps 1.0-1.6 of 2 cores busy, a Debian one at most 1:
+# three at a time leave no core idle (tests/vm/README.md, "Parts").
 #
 # DKMS (t90): compiling under emulation takes ~15 min a kernel, so only the
 # newest Debian kernel compiles in its guest; for the others the host runs
@@ -56,11 +58,14 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-jobs=${PERSECMON_VM_JOBS:-2}
+jobs=${PERSECMON_VM_JOBS:-3}
+debug_parts=${PERSECMON_VM_DEBUG_PARTS:-2}
+[[ $debug_parts =~ ^[1-9][0-9]*$ ]] || debug_parts=1
 
-# start KERNEL INDEX: run-vm.sh in the background, output in $work/INDEX.*
+# start KERNEL INDEX [PART]: run-vm.sh in the background, output in
+# $work/INDEX.*
 start() {
-	"$here/run-vm.sh" "$1" "${tests[@]}" >"$work/$2.out" 2>"$work/$2.err"
+	PERSECMON_VM_PART=${3:-} "$here/run-vm.sh" "$1" "${tests[@]}" >"$work/$2.out" 2>"$work/$2.err"
 	echo $? >"$work/$2.rc"
 }
 
@@ -87,13 +92,29 @@ collect() {
 }
 
 tests=("$@")
+# One unit per guest: a kernel, and its part when it is split. A suite
+# narrowed to some tests is not split: a part would boot for little.
+[ ${#tests[@]} -eq 0 ] || debug_parts=1
+unit_kernel=()
+unit_part=()
+for k in "${kernels[@]}"; do
+	if [ "$k" = debug ] && [ "$debug_parts" -gt 1 ]; then
+		for ((p = 1; p <= debug_parts; p++)); do
+			unit_kernel+=("$k")
+			unit_part+=("$p/$debug_parts")
+		done
+	else
+		unit_kernel+=("$k")
+		unit_part+=("")
+	fi
+done
 # Launch order: debug, newest Debian kernel, the others newest first.
 order=()
-for i in "${!kernels[@]}"; do
-	[ "${kernels[$i]}" != debug ] || order+=("$i")
+for i in "${!unit_kernel[@]}"; do
+	[ "${unit_kernel[$i]}" != debug ] || order+=("$i")
 done
-for ((i = ${#kernels[@]} - 1; i >= 0; i--)); do
-	[ "${kernels[$i]}" = debug ] || order+=("$i")
+for ((i = ${#unit_kernel[@]} - 1; i >= 0; i--)); do
+	[ "${unit_kernel[$i]}" = debug ] || order+=("$i")
 done
 newest=
 for k in "${kernels[@]}"; do
@@ -102,7 +123,7 @@ done
 [ "$jobs" -ge 1 ] || jobs=1
 running=0
 for i in "${order[@]}"; do
-	k=${kernels[$i]}
+	k=${unit_kernel[$i]}
 	if [ "$running" -ge "$jobs" ]; then
 		wait -n
 		running=$((running - 1))
@@ -112,13 +133,13 @@ for i in "${order[@]}"; do
 		dkms=host
 		[ "$k" != "$newest" ] || dkms=guest
 	fi
-	PERSECMON_VM_DKMS=$dkms start "$k" "$i" &
+	PERSECMON_VM_DKMS=$dkms start "$k" "$i" "${unit_part[$i]}" &
 	running=$((running + 1))
 done
 wait
 # One TAP stream in the kernels' own order, whatever order they ended in.
-for i in "${!kernels[@]}"; do
-	collect "${kernels[$i]}" "$i"
+for i in "${!unit_kernel[@]}"; do
+	collect "${unit_kernel[$i]}${unit_part[$i]:+ part ${unit_part[$i]}}" "$i"
 done
 echo "1..$n"
 exit "$failed"

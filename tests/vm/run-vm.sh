@@ -3,7 +3,7 @@
 #
 # Boot one kernel under qemu (TCG) and run in-guest test scripts in it.
 #
-#   run-vm.sh KERNEL [TEST...]
+#   run-vm.sh [--list] KERNEL [TEST...]
 #
 # KERNEL  a release with /boot/vmlinuz-<release> (e.g. 6.1.0-56-amd64), or
 #         "debug" for the prebuilt debug kernel in $PERSECMON_DEBUG_KERNEL_DIR
@@ -14,6 +14,7 @@
 #         "# vm-kconfig: CONFIG_X" line names an option this kernel lacks.
 #         t00-boot-clean always runs first: a splat from the environment
 #         would switch lockdep off and hide ours.
+# --list  print the tests that would run, one a line, and boot nothing.
 #
 # The guest sees the host's root read-only over 9p under a tmpfs overlay,
 # so it runs the host's userland and this repo's build/ (the module from
@@ -37,6 +38,14 @@
 #                               this kernel first (natively, into
 #                               build/dkms/<release>/) and the guest
 #                               installs, loads and removes that build
+#   PERSECMON_VM_PART           I/N: run only part I of N of the selected
+#                               tests, so that N guests can share one
+#                               kernel's suite. t00 runs first and t99-*
+#                               last in every part (they judge the boot);
+#                               the rest are dealt out by their "# vm-cost"
+#                               (rough seconds on the debug kernel) so the
+#                               parts take about as long. Results land in
+#                               build/vm-results/<release>.partIofN/.
 #   PERSECMON_VM_KMEMLEAK       suite (default): one kmemleak scan after all
 #                               tests (t99-kmemleak) for every module
 #                               instance they unloaded; each: a scan after
@@ -58,8 +67,15 @@ usage() {
 	exit 2
 }
 
+list_only=0
+case ${1:-} in
+-h | --help) usage ;;
+--list)
+	list_only=1
+	shift
+	;;
+esac
 [ $# -ge 1 ] || usage
-case $1 in -h | --help) usage ;; esac
 kernel=$1
 shift
 
@@ -133,6 +149,53 @@ if [ $# -eq 0 ]; then
 fi
 for arg; do resolve_test "$arg"; done
 
+# test_cost FILE: its "# vm-cost" seconds, else its budget's.
+test_cost() {
+	local c
+	c=$(sed -n '1,30s/^# vm-cost: *\([0-9]\+\).*/\1/p' "$1" | head -1)
+	[ -n "$c" ] || c=$(sed -n '1,30s/^# vm-timeout: *\([0-9]\+\).*/\1/p' "$1" | head -1)
+	echo "${c:-120}"
+}
+# keep_part I N: keep part I of N. The costliest test goes to the part
+# with the least so far (ties: the lowest part), which every part computes
+# the same way; each part then runs its tests in their usual order.
+keep_part() {
+	local want=$1 n=$2 i best c t
+	local -a load=() ends=() middle=() kept=("${tests[0]}")
+	local -A mine=()
+	for ((i = 0; i < n; i++)); do load[i]=0; done
+	for t in "${tests[@]:1}"; do
+		if [[ ${t##*/} == t99-* ]]; then ends+=("$t"); else middle+=("$t"); fi
+	done
+	while read -r c t; do
+		best=0
+		for ((i = 1; i < n; i++)); do
+			[ "${load[i]}" -ge "${load[best]}" ] || best=$i
+		done
+		load[best]=$((load[best] + c))
+		[ "$best" -ne $((want - 1)) ] || mine[$t]=1
+	done < <(for t in "${middle[@]}"; do echo "$(test_cost "$t") $t"; done | sort -k1,1nr -k2)
+	for t in "${middle[@]}"; do
+		[ -z "${mine[$t]:-}" ] || kept+=("$t")
+	done
+	tests=("${kept[@]}" "${ends[@]}")
+}
+part_suffix=
+if [ -n "${PERSECMON_VM_PART:-}" ]; then
+	if ! [[ $PERSECMON_VM_PART =~ ^([0-9]+)/([0-9]+)$ ]] ||
+		[ "${BASH_REMATCH[1]}" -lt 1 ] || [ "${BASH_REMATCH[1]}" -gt "${BASH_REMATCH[2]}" ]; then
+		die "PERSECMON_VM_PART is I/N with 1 <= I <= N, not '$PERSECMON_VM_PART'"
+	fi
+	keep_part "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+	part_suffix=.part${BASH_REMATCH[1]}of${BASH_REMATCH[2]}
+	label="[$rel part $PERSECMON_VM_PART]"
+fi
+
+if [ "$list_only" = 1 ]; then
+	for t in "${tests[@]}"; do echo "${t##*/}"; done
+	exit 0
+fi
+
 # Per-test budget: "# vm-timeout: SECONDS" in the script's head, else 120 s,
 # scaled for slow kernels.
 timeouts=()
@@ -141,8 +204,8 @@ for t in "${tests[@]}"; do
 	timeouts+=($((${s:-120} * slow)))
 done
 
-res=$build/vm-results/$rel
-run=$build/vm/$rel
+res=$build/vm-results/$rel$part_suffix
+run=$build/vm/$rel$part_suffix
 mkdir -p "$run"
 # One run per kernel and tree at a time: they would share these directories.
 exec 9>"$run/lock"

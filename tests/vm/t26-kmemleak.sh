@@ -22,6 +22,7 @@
 #    runs and restores it; the aggregate table and the probes view count
 #    the tracepoints. The runner fails the test on any kernel warning.
 # vm-timeout: 600
+# vm-cost: 670
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

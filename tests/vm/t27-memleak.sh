@@ -19,6 +19,7 @@
 # (--stream); and the text form. The runner fails the test on any kernel
 # warning.
 # vm-timeout: 600
+# vm-cost: 540
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

@@ -19,6 +19,7 @@
 # test needs /lib/modules/$(uname -r)/build, which Debian's kernels have
 # (linux-headers) and the debug kernel's guest does not; there it skips.
 # vm-timeout: 900
+# vm-cost: 20
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

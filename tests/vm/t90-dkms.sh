@@ -12,6 +12,7 @@
 # `dkms add` and `dkms build` for this kernel into a private DKMS tree, and
 # this test starts at `dkms install` from that tree.
 # vm-timeout: 1500
+# vm-cost: 30
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
