@@ -164,8 +164,8 @@ void pm_leaktab_clear(struct pm_leaktab *lt)
 	atomic64_set(&lt->replaced, 0);
 }
 
-u32 pm_leaktab_stack(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
-		     unsigned int nr)
+u32 pm_leaktab_stack_add(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
+			 unsigned int nr, bool *added)
 {
 	u32 hash = pm_hash_words(lt->seed ^ tgid, frames, nr);
 	unsigned long ready = ((unsigned long)hash << 2) | PM_LT_LIVE;
@@ -173,6 +173,8 @@ u32 pm_leaktab_stack(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
 	struct pm_leak_stack *st;
 	unsigned long s;
 
+	if (added)
+		*added = false;
 	for (n = 0; n < PM_LEAKTAB_PROBE; n++, i = (i + 1) & lt->stack_mask) {
 		st = &lt->stacks[i];
 		/* (A): pairs with (C), a READY stack is complete. */
@@ -185,6 +187,8 @@ u32 pm_leaktab_stack(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
 			memcpy(st->frames, frames, nr * sizeof(*frames));
 			/* (C): the stack before READY. */
 			smp_store_release(&st->state, ready);
+			if (added)
+				*added = true;
 			return i + 1;
 		}
 		if (s == PM_LT_EMPTY)	/* lost (B), which orders nothing: (A) */

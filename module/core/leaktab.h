@@ -77,9 +77,18 @@ void pm_leaktab_clear(struct pm_leaktab *lt);
 /*
  * The id of @tgid's stack @frames (@nr <= PM_LEAKTAB_FRAMES), added if
  * new; 0 if the stack table has no slot for it (counted in stacks_full).
+ * @added (may be NULL) tells whether this call added it: true for one
+ * caller per stack, except that two threads adding the same new stack at
+ * once may both add it (two ids, two report rows).
  */
-u32 pm_leaktab_stack(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
-		     unsigned int nr);
+u32 pm_leaktab_stack_add(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
+			 unsigned int nr, bool *added);
+
+static inline u32 pm_leaktab_stack(struct pm_leaktab *lt, u32 tgid,
+				   const u64 *frames, unsigned int nr)
+{
+	return pm_leaktab_stack_add(lt, tgid, frames, nr, NULL);
+}
 
 /*
  * Records a block. A live block at the same (tgid, addr) lost its free

@@ -67,17 +67,20 @@ static void insert_remove(void **state)
 	struct pm_leaktab lt;
 	const struct pm_leak_row *row;
 	struct report *r;
+	bool added = false;
 	u32 s1, s2, s3;
 
 	(void)state;
 	assert_int_equal(pm_leaktab_init(&lt, 1024, 64), 0);
-	s1 = pm_leaktab_stack(&lt, 10, f1, 3);
+	s1 = pm_leaktab_stack_add(&lt, 10, f1, 3, &added);
+	assert_true(added);
 	s2 = pm_leaktab_stack(&lt, 10, f2, 2);
 	assert_true(s1 && s2 && s1 != s2);
-	/* Same frames: the same id; another process: another id. */
-	assert_int_equal(pm_leaktab_stack(&lt, 10, f1, 3), s1);
-	s3 = pm_leaktab_stack(&lt, 11, f1, 3);
-	assert_true(s3 && s3 != s1);
+	/* Same frames: the same id, not added again; another process: another id. */
+	assert_int_equal(pm_leaktab_stack_add(&lt, 10, f1, 3, &added), s1);
+	assert_false(added);
+	s3 = pm_leaktab_stack_add(&lt, 11, f1, 3, &added);
+	assert_true(s3 && s3 != s1 && added);
 	/* A prefix is another stack. */
 	assert_int_not_equal(pm_leaktab_stack(&lt, 10, f1, 2), s1);
 
