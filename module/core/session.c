@@ -254,21 +254,18 @@ bool pm_session_names_tgid(unsigned int group, u32 tgid)
 	return named;
 }
 
-struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
-					 u32 size)
+static struct persecmon_record *pm_emit_next(struct pm_emit *em, u16 type,
+					     u32 size, bool records)
 {
 	unsigned int end = READ_ONCE(pm_slots_end);
 	struct persecmon_record *rec;
 	struct pm_session *s;
 	struct pm_ring *ring;
 
-	/* Counted or kept state only: no session to look at. */
-	if (!(READ_ONCE(pm_session_record_groups) & BIT_ULL(em->group)))
-		return NULL;
 	while (em->slot < end) {
 		s = rcu_dereference_sched(pm_slots[em->slot]);
 		em->slot++;
-		if (!pm_session_wants(s, em, true))
+		if (!pm_session_wants(s, em, records))
 			continue;
 		ring = &per_cpu_ptr(s->cpus, em->cpu)->ring;
 		rec = pm_ring_reserve(ring, type, size);
@@ -284,6 +281,21 @@ struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 		return rec;
 	}
 	return NULL;
+}
+
+struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
+					 u32 size)
+{
+	/* Counted or kept state only: no session to look at. */
+	if (!(READ_ONCE(pm_session_record_groups) & BIT_ULL(em->group)))
+		return NULL;
+	return pm_emit_next(em, type, size, true);
+}
+
+struct persecmon_record *pm_emit_reserve_all(struct pm_emit *em, u16 type,
+					     u32 size)
+{
+	return pm_emit_next(em, type, size, false);
 }
 
 /*

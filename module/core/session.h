@@ -107,6 +107,19 @@ static __always_inline bool pm_emit_begin(struct pm_emit *em,
 struct persecmon_record *pm_emit_reserve(struct pm_emit *em, u16 type,
 					 u32 size);
 /*
+ * As pm_emit_reserve(), quiet sessions included: for a rare record that
+ * describes state a quiet session reads elsewhere (e.g. the file mappings
+ * behind the stacks of a kept table), never for a per-event record.
+ */
+struct persecmon_record *pm_emit_reserve_all(struct pm_emit *em, u16 type,
+					     u32 size);
+
+/* Back to the first session: the next reserve starts the walk again. */
+static inline void pm_emit_rewind(struct pm_emit *em)
+{
+	em->slot = 0;
+}
+/*
  * Between pm_emit_begin() and the first pm_emit_reserve(): whether any
  * session wants this event (group enabled, filters pass), whatever room
  * its buffers have and whether it wants the records at all (a quiet
