@@ -16,6 +16,7 @@
 #include <linux/bits.h>
 #include <linux/mm.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/stddef.h>
 #include <linux/uprobes.h>
 #include <net/genetlink.h>
@@ -46,6 +47,22 @@ static inline void pm_vm_flags_set(struct vm_area_struct *vma,
 	vm_flags_set(vma, flags);
 #else
 	vma->vm_flags |= flags;
+#endif
+}
+
+/*
+ * The path a process sees for a mapped file. Under overlayfs, vm_file is
+ * the file of the layer below: 6.12 keeps the overlay's path beside it
+ * (a backing file: file_user_path(), PM_HAVE_FILE_USER_PATH); 6.1's
+ * overlayfs opened that file with the overlay's path as its f_path
+ * (open_with_fake_path()). t27-memleak.sh checks both.
+ */
+static inline const struct path *pm_file_user_path(struct file *file)
+{
+#ifdef PM_HAVE_FILE_USER_PATH
+	return file_user_path(file);
+#else
+	return &file->f_path;
 #endif
 }
 

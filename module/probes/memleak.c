@@ -51,6 +51,18 @@
  * what a process left behind after it exited. Counted in memleakstat's
  * "exit_forgotten".
  *
+ * File mappings (PERSECMON_EV_MAP): a stack's frames are addresses in one
+ * process, meaningless once it is gone. When a session wants an
+ * allocation whose stack the table did not have yet, the handler looks
+ * up the mapping of each frame (mmap_read_trylock(): a handler never
+ * waits for the lock; a contended lock or more than PM_ML_MAPS distinct
+ * files leaves mappings undescribed, counted in memleakstat's
+ * "maps_missed") and writes, before the ALLOC, one record per file
+ * mapping not sent yet (a small lossy cache of what was sent; a
+ * collision only sends one twice). Quiet sessions get them too: their
+ * reports read the table, and symbolize its stacks from these when
+ * /proc/PID/maps is gone.
+ *
  * Sampling: memleak_sample=N (writable module parameter) keeps only
  * allocations and frees whose address hashes to 0 modulo N, so that both
  * ends of a block make the same decision.
@@ -60,6 +72,9 @@
 #include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
+#include <linux/kdev_t.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/pid.h>
@@ -75,8 +90,10 @@
 #include <linux/workqueue.h>
 #include <trace/events/sched.h>
 
+#include "compat/compat.h"
 #include "core/agg.h"
 #include "core/groups.h"
+#include "core/hashmix.h"
 #include "core/leakagg.h"
 #include "core/session.h"
 #include "core/tracepoint.h"
@@ -130,10 +147,38 @@ enum {
 	PM_ML_STAT_NR,
 };
 /* memleakstat's columns after the counters: from the leak table. */
-#define PM_ML_STAT_COLUMNS	(PM_ML_STAT_NR + 4)
+#define PM_ML_STAT_COLUMNS	(PM_ML_STAT_NR + 5)
 
 /* Exits within this delay share one sweep of the table. */
 #define PM_ML_SWEEP_DELAY	HZ
+
+/* Distinct file mappings described for one new stack. */
+#define PM_ML_MAPS		8
+/* Longest path kept, NUL included. */
+#define PM_ML_PATH_MAX		256
+/* Mappings remembered as sent (a power of two). */
+#define PM_ML_MAPS_SENT		512
+
+struct pm_ml_map {
+	u64 start;
+	u64 end;
+	u64 offset;
+	u64 ino;
+	u32 dev;
+	u16 path_len;
+	bool cut;
+	char path[PM_ML_PATH_MAX];
+};
+
+/* Filled and written with preemption off, by one handler per CPU. */
+struct pm_ml_maps {
+	unsigned int n;
+	struct pm_ml_map map[PM_ML_MAPS];
+};
+
+static DEFINE_PER_CPU(struct pm_ml_maps, pm_ml_maps);
+static u64 pm_ml_maps_sent[PM_ML_MAPS_SENT];
+static atomic64_t pm_ml_maps_missed;
 
 static struct pm_ml_call *pm_ml_calls;
 static struct pm_agg_counters pm_ml_stat;
@@ -263,13 +308,115 @@ static void pm_ml_record_free(u64 addr, u8 func)
 	pm_emit_end(&em);
 }
 
+/*
+ * The entry of pm_ml_maps_sent that remembers whether @vma of @tgid was
+ * described, and in @tag the value it holds if so (never 0: empty).
+ */
+static u64 *pm_ml_map_seen(u32 tgid, const struct vm_area_struct *vma,
+			   u64 *tag)
+{
+	const struct inode *inode = file_inode(vma->vm_file);
+	u64 key[4] = { tgid, vma->vm_start, inode->i_ino, inode->i_sb->s_dev };
+	u32 h = pm_hash_words(0, key, ARRAY_SIZE(key));
+
+	*tag = ((u64)h << 32 | pm_hash_words(h, key, ARRAY_SIZE(key))) | 1;
+	return &pm_ml_maps_sent[h & (PM_ML_MAPS_SENT - 1)];
+}
+
+static void pm_ml_map_fill(struct pm_ml_map *m, struct vm_area_struct *vma)
+{
+	struct inode *inode = file_inode(vma->vm_file);
+	char *p;
+
+	m->start = vma->vm_start;
+	m->end = vma->vm_end;
+	m->offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	m->ino = inode->i_ino;
+	m->dev = new_encode_dev(inode->i_sb->s_dev);
+	/* Built at the end of the buffer: moved to its start. */
+	p = d_path(pm_file_user_path(vma->vm_file), m->path, sizeof(m->path));
+	m->cut = IS_ERR(p);
+	m->path_len = m->cut ? 0 : strlen(p);
+	if (!m->cut)
+		memmove(m->path, p, m->path_len);
+}
+
+/*
+ * The file mappings of @frames that were not sent yet, into this CPU's
+ * scratch. Preemption is off; current's mm is ours to read.
+ */
+static struct pm_ml_maps *pm_ml_new_maps(u32 tgid, const u64 *frames,
+					 unsigned int nr)
+{
+	struct pm_ml_maps *maps = this_cpu_ptr(&pm_ml_maps);
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	u64 *seen, tag;
+	unsigned int i;
+
+	maps->n = 0;
+	if (!mm)
+		return maps;
+	if (!mmap_read_trylock(mm)) {
+		atomic64_inc(&pm_ml_maps_missed);
+		return maps;
+	}
+	for (i = 0; i < nr; i++) {
+		/* A return address: its call is the byte before. */
+		vma = vma_lookup(mm, frames[i] - 1);
+		if (!vma || !vma->vm_file)
+			continue;
+		/* Racy: two handlers may both describe it, which is harmless. */
+		seen = pm_ml_map_seen(tgid, vma, &tag);
+		if (READ_ONCE(*seen) == tag)
+			continue;
+		if (maps->n == PM_ML_MAPS) {
+			atomic64_inc(&pm_ml_maps_missed);
+			break;
+		}
+		WRITE_ONCE(*seen, tag);
+		pm_ml_map_fill(&maps->map[maps->n++], vma);
+	}
+	mmap_read_unlock(mm);
+	return maps;
+}
+
+/* PERSECMON_EV_MAP records for @maps, to every session @em reaches. */
+static void pm_ml_emit_maps(struct pm_emit *em, const struct pm_ml_maps *maps)
+{
+	struct persecmon_map_event *ev;
+	struct persecmon_record *rec;
+	unsigned int i;
+
+	for (i = 0; i < maps->n; i++) {
+		const struct pm_ml_map *m = &maps->map[i];
+
+		pm_emit_rewind(em);
+		while ((rec = pm_emit_reserve_all(em, PERSECMON_EV_MAP,
+						  sizeof(*ev) + m->path_len))) {
+			ev = container_of(rec, struct persecmon_map_event, hdr);
+			if (m->cut)
+				rec->flags |= PERSECMON_RF_TRUNCATED;
+			ev->start = m->start;
+			ev->end = m->end;
+			ev->offset = m->offset;
+			ev->ino = m->ino;
+			ev->dev = m->dev;
+			ev->path_len = m->path_len;
+			memcpy(ev->path, m->path, m->path_len);
+			pm_emit_commit(em, rec);
+		}
+	}
+	pm_emit_rewind(em);
+}
+
 static void pm_ml_record_alloc(struct pm_ml_call *c, struct pt_regs *regs,
 			       u64 addr, u64 size, u8 func)
 {
 	u32 tgid = task_tgid_nr(current), stack;
 	struct persecmon_alloc_event *ev;
 	struct persecmon_record *rec;
-	bool cut, em_ok, keep;
+	bool cut, em_ok, keep, added;
 	struct pm_emit em;
 	unsigned int nr;
 
@@ -283,10 +430,14 @@ static void pm_ml_record_alloc(struct pm_ml_call *c, struct pt_regs *regs,
 	/* Never faults: copy_from_user_nofault(). */
 	nr = pm_ml_user_stack(regs, c->frames, &cut);
 	if (keep) {
-		stack = pm_leaktab_stack(&pm_ml_leaks.tab, tgid, c->frames, nr);
+		stack = pm_leaktab_stack_add(&pm_ml_leaks.tab, tgid, c->frames,
+					     nr, &added);
 		/* The begin's time when it ran: the same clock. */
 		pm_leaktab_insert(&pm_ml_leaks.tab, tgid, addr, size, stack,
 				  em_ok ? em.time_ns : ktime_get_mono_fast_ns());
+		if (added && em_ok)
+			pm_ml_emit_maps(&em, pm_ml_new_maps(tgid, c->frames,
+							    nr));
 	}
 	if (!em_ok)
 		return;
@@ -525,6 +676,8 @@ static int pm_ml_attach(void)
 	/* No handler runs while detached: the tables are ours to reset. */
 	memset(pm_ml_calls, 0, PM_ML_INFLIGHT * sizeof(*pm_ml_calls));
 	pm_leakagg_clear(&pm_ml_leaks);
+	/* New stacks again: their mappings are sent again. */
+	memset(pm_ml_maps_sent, 0, sizeof(pm_ml_maps_sent));
 	ret = pm_tps_attach(pm_ml_tps, ARRAY_SIZE(pm_ml_tps));
 	if (ret)
 		return ret;
@@ -555,6 +708,7 @@ static int pm_ml_stat_rows(pm_agg_emit_fn emit, void *ctx)
 	pm_agg_counters_sum(&pm_ml_stat, values);
 	pm_leakagg_losses(&pm_ml_leaks, &values[PM_ML_STAT_NR]);
 	values[PM_ML_STAT_NR + 3] = atomic64_read(&pm_ml_exit_forgotten);
+	values[PM_ML_STAT_NR + 4] = atomic64_read(&pm_ml_maps_missed);
 	return emit(ctx, "all", values, ARRAY_SIZE(values));
 }
 
@@ -562,11 +716,12 @@ static void pm_ml_stat_reset(void)
 {
 	pm_agg_counters_reset(&pm_ml_stat);
 	atomic64_set(&pm_ml_exit_forgotten, 0);
+	atomic64_set(&pm_ml_maps_missed, 0);
 }
 
 static struct pm_agg_table pm_ml_stat_table = {
 	.name = "memleakstat",
-	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out,blocks_full,stacks_full,replaced,exit_forgotten",
+	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out,blocks_full,stacks_full,replaced,exit_forgotten,maps_missed",
 	.rows = pm_ml_stat_rows,
 	.reset = pm_ml_stat_reset,
 };

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "persecmon/decode.h"
+#include "persecmon/names.h"
 #include "persecmon/leaks.h"
 
 static const uint64_t stack_a[] = { 0x1000, 0x2000, 0x3000 };
@@ -437,6 +438,44 @@ static void memory_records(void **state)
 	free(f);
 }
 
+static void map_records(void **state)
+{
+	const size_t fix = offsetof(struct persecmon_map_event, path);
+	static const char path[] = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+	struct persecmon_map_event *m;
+	struct pm_map_view v;
+	char *json;
+
+	(void)state;
+	assert_int_equal(fix, 80);
+	assert_int_equal(pm_record_min_size(PERSECMON_EV_MAP), 80);
+	assert_string_equal(pm_type_name(PERSECMON_EV_MAP), "map");
+	/* Records are padded to 8 bytes: the path does not end the record. */
+	m = make_rec(PERSECMON_EV_MAP, fix + ((sizeof(path) - 1 + 7) & ~7UL));
+	m->start = 0x7f0000001000ULL;
+	m->end = 0x7f0000100000ULL;
+	m->offset = 0x28000;
+	m->ino = 1234567;
+	/* st_dev of 254:1, the encoding stat(2) uses for small numbers */
+	m->dev = (254 << 8) | 1;
+	m->path_len = sizeof(path) - 1;
+	memcpy(m->path, path, m->path_len);
+	assert_int_equal(pm_record_check(m, m->hdr.size), PM_REC_OK);
+	pm_map_view(&m->hdr, &v);
+	assert_string_equal(v.path, path);
+	assert_int_equal(v.offset, 0x28000);
+	json = decode_json(&m->hdr);
+	assert_non_null(strstr(json, "\"start\":139637976731648,"));
+	assert_non_null(strstr(json, "\"dev\":\"254:1\""));
+	assert_non_null(strstr(json, "\"ino\":1234567"));
+	assert_non_null(strstr(json, "\"path\":\"/usr/lib/x86_64-linux-gnu/libc.so.6\""));
+	free(json);
+	/* A path longer than the record. */
+	m->path_len = (uint16_t)(m->hdr.size - fix + 1);
+	assert_int_equal(pm_record_check(m, m->hdr.size), PM_REC_BAD_LENGTH);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +485,7 @@ int main(void)
 		cmocka_unit_test(top_and_age),
 		cmocka_unit_test(randomized),
 		cmocka_unit_test(memory_records),
+		cmocka_unit_test(map_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -207,6 +207,74 @@ static void usyms_no_process(void **state)
 	assert_int_equal(err.errnum, ENOENT);
 }
 
+/* The executable mapping of this process that holds @addr. */
+static int self_mapping(uintptr_t addr, uint64_t *start, uint64_t *end,
+			uint64_t *offset, char *path, size_t len)
+{
+	char line[4096], perms[8];
+	unsigned long long s, e, o;
+	FILE *f = fopen("/proc/self/maps", "re");
+	int pos, found = -1;
+
+	assert_non_null(f);
+	while (found < 0 && fgets(line, sizeof(line), f)) {
+		pos = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms,
+			   &o, &pos) < 4 || !pos || addr < s || addr >= e)
+			continue;
+		*start = s;
+		*end = e;
+		*offset = o;
+		snprintf(path, len, "%s", line + pos);
+		path[strcspn(path, "\n")] = '\0';
+		found = 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A process that is gone: only the module's mapping records describe it
+ * (PERSECMON_EV_MAP), and they are enough to symbolize its frames.
+ */
+static void usyms_module_mappings(void **state)
+{
+	uintptr_t target = (uintptr_t)pm_test_symbol_target;
+	uint64_t start = 0, end = 0, offset = 0;
+	struct pm_usyms *us;
+	struct pm_sym sym;
+	char path[4096];
+
+	(void)state;
+	assert_int_equal(self_mapping(target, &start, &end, &offset, path,
+				      sizeof(path)), 0);
+	us = pm_usyms_new(0x7fffffff, NULL);
+	assert_non_null(us);
+	assert_false(pm_usyms_lookup(us, target + 1, &sym));
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset,
+					      "relative/path"), -EINVAL);
+	assert_int_equal(pm_usyms_add_mapping(us, end, start, offset, path),
+			 -EINVAL);
+	/* An older mapping of the range (before an exec): replaced. */
+	assert_int_equal(pm_usyms_add_mapping(us, start - 4096, start + 4096,
+					      0, "/nonexistent/old-image"), 0);
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, path), 0);
+	assert_true(pm_usyms_lookup(us, target + 1, &sym));
+	assert_string_equal(sym.name, "pm_test_symbol_target");
+	assert_int_equal(sym.offset, 1);
+	assert_string_equal(sym.module, "test_lib_symbolize");
+	/* Outside every mapping: nothing, not the nearest. */
+	assert_false(pm_usyms_lookup(us, end + 1, &sym));
+	/* A mapping whose file is gone: its name, no symbol. */
+	assert_int_equal(pm_usyms_add_mapping(us, end + 0x100000,
+					      end + 0x200000, 0,
+					      "/nonexistent/lib.so"), 0);
+	assert_false(pm_usyms_lookup(us, end + 0x100010, &sym));
+	assert_string_equal(sym.module, "lib.so");
+	pm_usyms_close(us);
+	pm_usyms_cache_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +282,7 @@ int main(void)
 		cmocka_unit_test(ksyms_restricted),
 		cmocka_unit_test(usyms_self),
 		cmocka_unit_test(usyms_no_process),
+		cmocka_unit_test(usyms_module_mappings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,15 +96,14 @@ wait_file "done"
 sleep $((2 + PM_SLOW))
 grep '^group memleak' "$PM_DEBUGFS/probes"
 # Quiet: the workload made thousands of allocations and frees, the
-# session got none of them: only its clock records, about one a second.
+# session got none of them: only its clock records, about one a second,
+# and the file mappings of new stacks (checked below, once the report
+# says how many it took).
 grep "^session .* owner_tgid $ml " "$PM_DEBUGFS/status" | tee "$PM_ARTIFACTS/session.txt"
 read -r written dropped < <(awk '{ for (i = 1; i < NF; i++) { if ($i == "written") w = $(i + 1); if ($i == "dropped") d = $(i + 1) } } END { print w, d }' "$PM_ARTIFACTS/session.txt")
 [ -n "$written" ] || fail "no session of persecmon memleak (pid $ml) in $PM_DEBUGFS/status"
 elapsed=$((SECONDS - started))
-[ "$written" -le $((elapsed + 3)) ] ||
-	fail "the quiet session got $written records in ${elapsed}s: more than its clock records"
 assert_eq 0 "$dropped" "records dropped for the quiet session"
-info "ok: the quiet session was written $written records in ${elapsed}s (clock records only)"
 # What the kernel keeps outstanding, while the session wants it.
 cat "$PM_DEBUGFS/memleak" >"$PM_ARTIFACTS/kernel-leaks.txt"
 python3 "$(dirname "$0")/nlraw.py" agg-dump memleak >"$PM_ARTIFACTS/kernel-leaks.json" ||
@@ -116,6 +115,13 @@ touch "$dir/exit"
 wait "$wl" || fail "the workload failed"
 grep -q 'events lost' "$PM_ARTIFACTS/memleak-p.err" && fail "events were lost"
 check_report "$PM_ARTIFACTS/memleak-p.out" "-p" || fail "memleak -p report"
+mappings=$(tail -n 1 "$PM_ARTIFACTS/memleak-p.out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["kernel_mappings"])')
+# leaky's text and libc's, once each: a handful, never one per allocation.
+[ "$mappings" -ge 1 ] && [ "$mappings" -le 8 ] ||
+	fail "the quiet session took $mappings mapping records: expected 1..8"
+[ "$written" -le $((elapsed + 3 + mappings)) ] ||
+	fail "the quiet session got $written records in ${elapsed}s: more than its clock records and $mappings mappings"
+info "ok: the quiet session was written $written records in ${elapsed}s (clock records and $mappings mappings only)"
 
 info "=== the kernel's own table: the same stacks, bytes and counts"
 head -n 12 "$PM_ARTIFACTS/kernel-leaks.txt"
@@ -210,6 +216,86 @@ for ((i = 1; i <= 8; i++)); do
 		{ cat "$PM_ARTIFACTS/memleak-c.$i.txt"; fail "run $i: the top stack is not symbolized"; }
 done
 info "ok: 8 of 8 final reports symbolized"
+
+info "=== a process gone before the report: its frames from the module's mapping records"
+# plugin-host dlopen()s a library after the tracers started, leaks K
+# blocks from it and exits at once: when memleak -p reports, the process
+# and its /proc/PID/maps are gone, and no read of them ever saw the
+# library. The module described the stacks' file mappings
+# (PERSECMON_EV_MAP) when it first saw them; a reader of the same group
+# gets the records themselves, checked against the library's symbols.
+assert_cmd gcc -O0 -g -fno-omit-frame-pointer -fPIC -shared -o "$dir/libpmplugin.so" \
+	"$(dirname "$0")/workloads/plugin.c"
+assert_cmd gcc -O0 -g -fno-omit-frame-pointer -o "$dir/plugin-host" \
+	"$(dirname "$0")/workloads/plugin-host.c" -ldl
+mkdir -p "$dir/p"
+"$dir/plugin-host" "$dir/p" "$dir/libpmplugin.so" "$K" "$S" &
+wp=$!
+wait_file p/pid
+read -r ppid <"$dir/p/pid"
+start_tool memleak-gone persecmon memleak -p "$ppid" --json -T 20 1
+mlg=$TOOL_PID
+start_tool read-maps persecmon-read -g memleak -p "$ppid" --json
+rd=$TOOL_PID
+touch "$dir/p/go"
+wait "$wp" || fail "plugin-host failed"
+# A report made after the exit, then the last one at SIGINT.
+sleep $((2 + PM_SLOW))
+kill -INT "$mlg" "$rd"
+wait "$mlg" || { cat "$PM_ARTIFACTS/memleak-gone.err"; fail "persecmon memleak -p (gone) exited $?"; }
+wait "$rd" || { cat "$PM_ARTIFACTS/read-maps.err"; fail "persecmon-read -g memleak exited $?"; }
+grep -q 'events lost' "$PM_ARTIFACTS/memleak-gone.err" && fail "events were lost"
+nm -S "$dir/libpmplugin.so" >"$PM_ARTIFACTS/plugin.nm"
+readelf -lW "$dir/libpmplugin.so" >"$PM_ARTIFACTS/plugin.phdr"
+python3 - "$PM_ARTIFACTS/memleak-gone.out" "$PM_ARTIFACTS/read-maps.out" \
+	"$PM_ARTIFACTS/plugin.nm" "$PM_ARTIFACTS/plugin.phdr" "$dir/libpmplugin.so" \
+	"$ppid" "$K" "$S" <<'PY' || fail "frames of an exited process"
+import json, re, sys
+report, stream, nm, phdr, lib = sys.argv[1:6]
+pid, k, s = (int(x) for x in sys.argv[6:9])
+# The records: one map record of the library; every allocation from
+# plugin_leak has its first frame in it, at a file offset in plugin_leak.
+syms = {}
+for line in open(nm):
+    f = line.split()
+    if len(f) == 4 and f[3] in ("plugin_leak", "plugin_leak_many"):
+        syms[f[3]] = (int(f[0], 16), int(f[1], 16))
+loads = [(int(m.group(1), 16), int(m.group(2), 16), int(m.group(3), 16))
+         for m in re.finditer(r"LOAD\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x[0-9a-f]+ 0x([0-9a-f]+)", open(phdr).read())]
+def vaddr(file_off):
+    for off, va, size in loads:
+        if off <= file_off < off + size:
+            return file_off - off + va
+recs = [json.loads(l) for l in open(stream)]
+maps = [r for r in recs if r.get("type") == "map" and r["tgid"] == pid]
+libmaps = [m for m in maps if m["path"] == lib]
+assert len(libmaps) == 1, ("map records of the library", maps)
+m = libmaps[0]
+assert m["ino"] > 0 and m["end"] > m["start"], m
+allocs = [r for r in recs if r.get("type") == "alloc" and r["tgid"] == pid and r["frames"]
+          and m["start"] <= int(r["frames"][0], 16) < m["end"]]
+assert len(allocs) >= k, (len(allocs), k)
+lo, size = syms["plugin_leak"]
+for a in allocs:
+    va = vaddr(int(a["frames"][0], 16) - 1 - m["start"] + m["offset"])
+    assert va is not None and lo <= va < lo + size, (a["frames"][0], m, syms)
+first = min(recs.index(a) for a in allocs)
+assert recs.index(m) < first, "the map record came after the first allocation using it"
+print("records: %s mapped at %#x-%#x offset %#x (dev %s ino %d); %d allocations in plugin_leak" %
+      (lib, m["start"], m["end"], m["offset"], m["dev"], m["ino"], len(allocs)))
+# The report, made after the exit: the library's frames are named.
+last = [json.loads(l) for l in open(report)][-1]
+assert last["final"] and last["kernel_mappings"] >= 1, last
+st = [x for x in last["stacks"] if x["tgid"] == pid and x["stack"] and x["stack"][0].startswith("plugin_leak+")]
+assert len(st) == 1, [x["stack"][:3] for x in last["stacks"]]
+st = st[0]
+assert st["allocations"] == k and st["bytes"] == k * s, st
+assert st["stack"][0].endswith("[libpmplugin.so]"), st["stack"]
+assert st["stack"][1].startswith("plugin_leak_many+") and st["stack"][1].endswith("[libpmplugin.so]"), st["stack"]
+assert any(f.startswith("main+") and f.endswith("[plugin-host]") for f in st["stack"]), st["stack"]
+print("ok: %d bytes in %d allocations from %s, reported after pid %d exited (%d mapping records)" %
+      (k * s, k, " <- ".join(st["stack"][:3]), pid, last["kernel_mappings"]))
+PY
 
 info "=== global set: an exited process's blocks are forgotten, a live one's stay"
 # memleak on malloc and free for every process, no session: the kernel's

@@ -27,6 +27,7 @@
 
 #include "cmd.h"
 #include "persecmon/child.h"
+#include "persecmon/decode.h"
 #include "persecmon/elfsym.h"
 #include "persecmon/error.h"
 #include "persecmon/leaks.h"
@@ -93,6 +94,7 @@ struct memleak_state {
 	struct pm_ctl *ctl;	/* table: AGG_DUMP requests */
 	uint64_t kstat_base[3];	/* table: blocks_full, stacks_full, replaced */
 	uint64_t filtered;	/* allocations outside -z/-Z */
+	uint64_t mappings;	/* PERSECMON_EV_MAP records taken */
 	int error;		/* -ENOMEM from the tracker */
 };
 
@@ -227,28 +229,46 @@ static int on_kernel_record(struct memleak_state *st,
 
 /* User mode */
 
+/*
+ * The symbolizer of @tgid. Its mappings are read now if it lives, and
+ * again on a miss; when it is gone (it exited before the first report),
+ * the module's PERSECMON_EV_MAP records describe them. NULL: no memory,
+ * or more processes than -p takes.
+ */
 static struct pm_usyms *proc_syms(struct memleak_state *st, uint32_t tgid)
 {
-	struct pm_error err;
+	struct pm_usyms *us;
 	size_t i;
 
-	for (i = 0; i < st->nr_procs; i++) {
-		if (st->procs[i].tgid != tgid)
-			continue;
-		/*
-		 * Not opened yet: it had no mapped file then (in the middle
-		 * of an exec), or was gone. Try again: exec stops come later.
-		 */
-		if (!st->procs[i].us)
-			pm_usyms_open(&st->procs[i].us, tgid, NULL, &err);
-		return st->procs[i].us;
-	}
+	for (i = 0; i < st->nr_procs; i++)
+		if (st->procs[i].tgid == tgid)
+			return st->procs[i].us;
 	if (st->nr_procs == PM_CLI_MAX_PIDS)
 		return NULL;
+	us = pm_usyms_new(tgid, NULL);
+	if (!us)
+		return NULL;
+	/* No mapping yet (mid-exec) or gone: a lookup tries again. */
+	pm_usyms_refresh(us);
 	st->procs[st->nr_procs].tgid = tgid;
-	if (pm_usyms_open(&st->procs[st->nr_procs].us, tgid, NULL, &err) < 0)
-		st->procs[st->nr_procs].us = NULL;
-	return st->procs[st->nr_procs++].us;
+	st->procs[st->nr_procs++].us = us;
+	return us;
+}
+
+static void on_map_record(struct memleak_state *st,
+			  const struct persecmon_record *rec)
+{
+	struct pm_map_view v;
+	struct pm_usyms *us;
+
+	pm_map_view(rec, &v);
+	st->mappings++;
+	pthread_mutex_lock(&st->lock);
+	us = proc_syms(st, rec->tgid);
+	/* A cut path (hdr.flags) is empty: nothing to open. */
+	if (us && v.path[0])
+		pm_usyms_add_mapping(us, v.start, v.end, v.offset, v.path);
+	pthread_mutex_unlock(&st->lock);
 }
 
 static int on_user_record(struct memleak_state *st,
@@ -301,6 +321,10 @@ static int on_record(struct pm_snoop_ctx *sc,
 		return on_kernel_record(st, rec);
 	if (!pm_snoop_pid_wanted(sc, rec->tgid))
 		return 0;
+	if (rec->type == PERSECMON_EV_MAP) {
+		on_map_record(st, rec);
+		return 0;
+	}
 	return on_user_record(st, rec);
 }
 
@@ -415,6 +439,8 @@ static void print_report(struct pm_snoop_ctx *sc, bool last, uint64_t now,
 		pm_out_kv_u64(out, "kernel_stacks_full", tot->kstat[1]);
 		pm_out_kv_u64(out, "kernel_replaced", tot->kstat[2]);
 	}
+	if (!st->kernel)
+		pm_out_kv_u64(out, "kernel_mappings", st->mappings);
 	pm_out_kv_u64(out, "stacks_seen", tot->stacks);
 	pm_out_list_begin(out, "stacks", NULL);
 	for (i = 0; i < n; i++)

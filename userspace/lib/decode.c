@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -21,6 +22,7 @@
 #define DNS_FIXED	offsetof(struct persecmon_dns_event, host)
 #define KALLOC_FIXED	offsetof(struct persecmon_kalloc_event, frames)
 #define ALLOC_FIXED	offsetof(struct persecmon_alloc_event, frames)
+#define MAP_FIXED	offsetof(struct persecmon_map_event, path)
 
 _Static_assert(sizeof(struct persecmon_record) == 40, "ABI: header size");
 _Static_assert(sizeof(struct persecmon_lost_record) == 64, "ABI: lost size");
@@ -110,6 +112,8 @@ size_t pm_record_min_size(unsigned int type)
 		return ALLOC_FIXED;
 	case PERSECMON_EV_FREE:
 		return sizeof(struct persecmon_free_event);
+	case PERSECMON_EV_MAP:
+		return MAP_FIXED;
 	default:
 		return HDR_SIZE;
 	}
@@ -208,6 +212,14 @@ enum pm_rec_status pm_record_check(const void *rec, size_t avail)
 		       p + offsetof(struct persecmon_alloc_event, nr_frames),
 		       2);
 		if (ALLOC_FIXED + (size_t)nr_frames * 8 > size)
+			return PM_REC_BAD_LENGTH;
+	}
+	if (type == PERSECMON_EV_MAP) {
+		uint16_t path_len;
+
+		memcpy(&path_len,
+		       p + offsetof(struct persecmon_map_event, path_len), 2);
+		if (MAP_FIXED + (size_t)path_len > size)
 			return PM_REC_BAD_LENGTH;
 	}
 	return PM_REC_OK;
@@ -891,6 +903,35 @@ static void decode_free(struct pm_out *o, const struct persecmon_record *rec)
 	pm_out_kv_hex(o, "addr", ev->addr);
 }
 
+void pm_map_view(const struct persecmon_record *rec, struct pm_map_view *v)
+{
+	const struct persecmon_map_event *ev = (const void *)rec;
+
+	v->start = ev->start;
+	v->end = ev->end;
+	v->offset = ev->offset;
+	v->ino = ev->ino;
+	v->dev = ev->dev;
+	/* pm_record_check() bounded path_len by the record size. */
+	memcpy(v->path, ev->path, ev->path_len);
+	v->path[ev->path_len] = '\0';
+}
+
+static void decode_map(struct pm_out *o, const struct persecmon_record *rec)
+{
+	struct pm_map_view v;
+	char dev[32];
+
+	pm_map_view(rec, &v);
+	pm_out_kv_hex(o, "start", v.start);
+	pm_out_kv_hex(o, "end", v.end);
+	pm_out_kv_hex(o, "offset", v.offset);
+	snprintf(dev, sizeof(dev), "%u:%u", major(v.dev), minor(v.dev));
+	pm_out_kv_str(o, "dev", dev);
+	pm_out_kv_u64(o, "ino", v.ino);
+	pm_out_kv_str(o, "path", v.path);
+}
+
 void pm_decode_details(struct pm_out *o, const struct persecmon_record *rec)
 {
 	switch (rec->type) {
@@ -942,6 +983,9 @@ void pm_decode_details(struct pm_out *o, const struct persecmon_record *rec)
 		break;
 	case PERSECMON_EV_FREE:
 		decode_free(o, rec);
+		break;
+	case PERSECMON_EV_MAP:
+		decode_map(o, rec);
 		break;
 	default:
 		/* Unknown types: only the header is understood. */

@@ -27,6 +27,7 @@ static const char *const type_names[PERSECMON_REC_TYPE_MAX + 1] = {
 	[PERSECMON_EV_FREE]	= "free",
 	[PERSECMON_EV_KALLOC]	= "kalloc",
 	[PERSECMON_EV_KFREE]	= "kfree",
+	[PERSECMON_EV_MAP]	= "map",
 };
 
 static const char *const context_names[PERSECMON_CTX_MAX + 1] = {

@@ -516,13 +516,17 @@ struct umap {
 	char *path;
 	struct elf_file *ef;	/* NULL until first used */
 	bool tried;
+	bool from_module;	/* a PERSECMON_EV_MAP: the process is gone */
 };
 
 struct pm_usyms {
 	uint32_t pid;
 	char proc_root[64];
-	struct umap *maps;
+	struct umap *maps;	/* /proc/PID/maps, last read */
 	size_t n;
+	/* From the module's mapping records: for when the process is gone. */
+	struct umap *kmaps;
+	size_t nk, kcap;
 };
 
 static void umaps_free(struct umap *maps, size_t n)
@@ -592,6 +596,19 @@ int pm_usyms_refresh(struct pm_usyms *us)
 	return 0;
 }
 
+struct pm_usyms *pm_usyms_new(uint32_t pid, const char *proc_root)
+{
+	struct pm_usyms *us = calloc(1, sizeof(*us));
+
+	if (!us)
+		return NULL;
+	elf_version(EV_CURRENT);
+	us->pid = pid;
+	snprintf(us->proc_root, sizeof(us->proc_root), "%s",
+		 proc_root ? proc_root : "/proc");
+	return us;
+}
+
 int pm_usyms_open(struct pm_usyms **out, uint32_t pid, const char *proc_root,
 		  struct pm_error *err)
 {
@@ -599,14 +616,10 @@ int pm_usyms_open(struct pm_usyms **out, uint32_t pid, const char *proc_root,
 	int ret;
 
 	*out = NULL;
-	us = calloc(1, sizeof(*us));
+	us = pm_usyms_new(pid, proc_root);
 	if (!us)
 		return pm_error_set(err, PM_ERR_RUNTIME, ENOMEM,
 				    "out of memory");
-	elf_version(EV_CURRENT);
-	us->pid = pid;
-	snprintf(us->proc_root, sizeof(us->proc_root), "%s",
-		 proc_root ? proc_root : "/proc");
 	ret = pm_usyms_refresh(us);
 	if (ret < 0) {
 		pm_usyms_close(us);
@@ -623,17 +636,60 @@ void pm_usyms_close(struct pm_usyms *us)
 	if (!us)
 		return;
 	umaps_free(us->maps, us->n);
+	umaps_free(us->kmaps, us->nk);
 	free(us);
+}
+
+int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
+			 uint64_t offset, const char *path)
+{
+	struct umap *m;
+	size_t i;
+
+	if (start >= end || path[0] != '/')
+		return -EINVAL;
+	/* The newest description of a range wins: an exec maps anew. */
+	i = 0;
+	while (i < us->nk) {
+		m = &us->kmaps[i];
+		if (start < m->end && m->start < end) {
+			free(m->path);
+			*m = us->kmaps[--us->nk];
+			continue;
+		}
+		i++;
+	}
+	if (us->nk == us->kcap) {
+		size_t ncap = us->kcap ? us->kcap * 2 : 8;
+		void *nm = realloc(us->kmaps, ncap * sizeof(*us->kmaps));
+
+		if (!nm)
+			return -ENOMEM;
+		us->kmaps = nm;
+		us->kcap = ncap;
+	}
+	m = &us->kmaps[us->nk];
+	*m = (struct umap){ .start = start, .end = end, .offset = offset,
+			    .path = strdup(path), .from_module = true };
+	if (!m->path)
+		return -ENOMEM;
+	us->nk++;
+	return 0;
+}
+
+static struct umap *umap_in(struct umap *maps, size_t n, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (addr >= maps[i].start && addr < maps[i].end)
+			return &maps[i];
+	return NULL;
 }
 
 static struct umap *umap_find(struct pm_usyms *us, uint64_t addr)
 {
-	size_t i;
-
-	for (i = 0; i < us->n; i++)
-		if (addr >= us->maps[i].start && addr < us->maps[i].end)
-			return &us->maps[i];
-	return NULL;
+	return umap_in(us->maps, us->n, addr);
 }
 
 static struct elf_file *umap_elf(struct pm_usyms *us, struct umap *m)
@@ -646,10 +702,15 @@ static struct elf_file *umap_elf(struct pm_usyms *us, struct umap *m)
 	/*
 	 * The process's own view of the file (containers, deleted files),
 	 * then ours; each may vanish with the process, so fall through.
+	 * The module's mappings are used when it has gone: its path is the
+	 * process's, which is ours unless it ran in another mount namespace.
 	 */
-	snprintf(open_path, sizeof(open_path), "%s/%u/map_files/%" PRIx64 "-%" PRIx64,
-		 us->proc_root, us->pid, m->start, m->end);
-	m->ef = elf_get(m->path, open_path);
+	if (!m->from_module) {
+		snprintf(open_path, sizeof(open_path),
+			 "%s/%u/map_files/%" PRIx64 "-%" PRIx64,
+			 us->proc_root, us->pid, m->start, m->end);
+		m->ef = elf_get(m->path, open_path);
+	}
 	if (!m->ef) {
 		snprintf(open_path, sizeof(open_path), "%s/%u/root%s",
 			 us->proc_root, us->pid, m->path);
@@ -675,6 +736,8 @@ bool pm_usyms_lookup(struct pm_usyms *us, uint64_t addr, struct pm_sym *sym)
 	m = umap_find(us, addr - 1);
 	if (!m && pm_usyms_refresh(us) == 0)
 		m = umap_find(us, addr - 1);
+	if (!m)
+		m = umap_in(us->kmaps, us->nk, addr - 1);
 	if (!m)
 		return false;
 	ef = umap_elf(us, m);

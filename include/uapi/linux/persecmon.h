@@ -18,7 +18,7 @@
 #include <linux/ioctl.h>
 
 #define PERSECMON_ABI_MAJOR		1
-#define PERSECMON_ABI_MINOR		8
+#define PERSECMON_ABI_MINOR		9
 
 #define PERSECMON_DEVICE_NAME		"persecmon"
 #define PERSECMON_DEVICE_PATH		"/dev/persecmon"
@@ -54,6 +54,7 @@ enum persecmon_record_type {
 	PERSECMON_EV_FREE	= 45,	/* group memleak: user free */
 	PERSECMON_EV_KALLOC	= 46,	/* group kmemleak: kernel allocation */
 	PERSECMON_EV_KFREE	= 47,	/* group kmemleak: kernel free */
+	PERSECMON_EV_MAP	= 48,	/* group memleak: file mapping (ABI 1.9) */
 	PERSECMON_REC_TYPE_MAX	= 63,
 };
 
@@ -518,6 +519,33 @@ struct persecmon_free_event {
 	__u64 addr;
 	__u8 func;		/* enum persecmon_alloc_func */
 	__u8 reserved[7];
+};
+
+/*
+ * PERSECMON_EV_MAP (group memleak, ABI 1.9): a file mapping of hdr.tgid
+ * that a frame of a newly kept stack lies in, so that the stack can be
+ * symbolized after the process is gone: the frame's file offset is
+ * frame - @start + @offset. Written just before the PERSECMON_EV_ALLOC
+ * record whose stack the module saw first, to every session that wants
+ * the event, quiet ones (PERSECMON_A_FILTER_QUIET) included, and at most
+ * once per (process, mapping, file) while the group stays attached (a
+ * session that starts while the group is attached does not get the
+ * mappings of stacks seen before it; docs/memleak.md). @dev and @ino name
+ * the file that backs the mapping (the real one under overlayfs);
+ * @path is the file as the process saw it, without a NUL, " (deleted)"
+ * appended when it was unlinked; a path longer than the module keeps is
+ * left empty and hdr.flags has PERSECMON_RF_TRUNCATED.
+ */
+struct persecmon_map_event {
+	struct persecmon_record hdr;
+	__u64 start;		/* first address of the mapping */
+	__u64 end;		/* one past its last */
+	__u64 offset;		/* file offset of @start, in bytes */
+	__u64 ino;
+	__u32 dev;		/* as stat(2)'s st_dev */
+	__u16 path_len;		/* bytes in @path */
+	__u8 reserved[2];
+	char path[];
 };
 
 /*

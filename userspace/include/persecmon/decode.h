@@ -101,6 +101,15 @@ struct pm_exec_view {
 
 void pm_exec_view(const struct persecmon_record *rec, struct pm_exec_view *v);
 
+/* A PERSECMON_EV_MAP record (pm_record_check() passed), path terminated. */
+struct pm_map_view {
+	uint64_t start, end, offset, ino;
+	uint32_t dev;
+	char path[PERSECMON_RECORD_MAX];
+};
+
+void pm_map_view(const struct persecmon_record *rec, struct pm_map_view *v);
+
 /*
  * A PERSECMON_EV_EXEC_FAIL record (which passed pm_record_check), with its
  * strings NUL-terminated and its numbers named.

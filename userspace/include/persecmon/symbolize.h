@@ -6,7 +6,8 @@
  * kptr_restrict 1), text symbols only, without the __pfx_* padding
  * symbols of IBT kernels; "[kernel]" or "[module]" as the module.
  *
- * User addresses: the mappings of one process (/proc/PID/maps) and, per
+ * User addresses: the mappings of one process (/proc/PID/maps, else
+ * those the module described in PERSECMON_EV_MAP records) and, per
  * mapped ELF file, its .symtab (or .dynsym when stripped; or the
  * .symtab of /usr/lib/debug/.build-id/xx/yyyy.debug when installed), read
  * with libelf. An address becomes a file offset through its mapping and an
@@ -52,7 +53,16 @@ struct pm_usyms;
  */
 int pm_usyms_open(struct pm_usyms **out, uint32_t pid, const char *proc_root,
 		  struct pm_error *err);
+/* A symbolizer of @pid without its mappings yet (NULL: out of memory). */
+struct pm_usyms *pm_usyms_new(uint32_t pid, const char *proc_root);
 void pm_usyms_close(struct pm_usyms *us);
+/*
+ * A mapping the module described (PERSECMON_EV_MAP): used for addresses
+ * that /proc/PID/maps does not cover, i.e. once the process is gone. It
+ * replaces earlier ones it overlaps. 0, -EINVAL or -ENOMEM.
+ */
+int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
+			 uint64_t offset, const char *path);
 /*
  * Re-reads the mappings; 0 or -errno (the old ones are kept on error, and
  * when the process has none left: -ESRCH).

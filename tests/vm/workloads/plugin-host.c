@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * plugin-host DIR LIB K S: writes DIR/pid and waits for DIR/go; then
+ * dlopen()s LIB, has it leak K blocks of S bytes (plugin_leak_many) and
+ * exits at once. A tracer that reads /proc/PID/maps at report time finds
+ * nothing, and never saw LIB mapped: only what the kernel recorded while
+ * the process lived can name the frames (t27-memleak.sh).
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	void (*leak_many)(int k, size_t s);
+	char path[4096];
+	void *lib;
+	FILE *f;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: plugin-host DIR LIB K S\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/pid", argv[1]);
+	f = fopen(path, "w");
+	if (!f)
+		return 1;
+	fprintf(f, "%d\n", getpid());
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/go", argv[1]);
+	while (access(path, F_OK) != 0)
+		usleep(50000);
+	lib = dlopen(argv[2], RTLD_NOW);
+	if (!lib) {
+		fprintf(stderr, "plugin-host: %s\n", dlerror());
+		return 1;
+	}
+	*(void **)&leak_many = dlsym(lib, "plugin_leak_many");
+	if (!leak_many) {
+		fprintf(stderr, "plugin-host: %s\n", dlerror());
+		return 1;
+	}
+	leak_many(atoi(argv[3]), (size_t)atol(argv[4]));
+	return 0;
+}
