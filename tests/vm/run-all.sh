@@ -5,13 +5,13 @@
 #
 #   run-all.sh [TEST...]
 #
-# The debug kernel (KASAN and lockdep under emulation) takes longer than
-# Debian's kernels together, so its suite is split into
-# PERSECMON_VM_DEBUG_PARTS parts (default 2; run-vm.sh PERSECMON_VM_PART),
-# each its own guest. PERSECMON_VM_JOBS guests (default 3) run at a time,
-# longest first: the debug parts, Debian's newest kernel, then the rest.
-# A debug guest keeps 1.0-1.6 of 2 cores busy, a Debian one at most 1:
-# three at a time leave no core idle (tests/vm/README.md, "Parts").
+# PERSECMON_VM_JOBS guests (default 2) run at a time, longest first: the
+# debug kernel (KASAN and lockdep under emulation: as long as the others
+# together), then Debian's newest, then the rest. A machine with more
+# cores can split the debug kernel's suite into PERSECMON_VM_DEBUG_PARTS
+# guests (default 1; run-vm.sh PERSECMON_VM_PART). On 2 cores that is
+# slower: two 2-vCPU debug guests beside a Debian one ran the debug tests
+# at less than half their speed (tests/vm/README.md, "Parts").
 #
 # DKMS (t90): compiling under emulation takes ~15 min a kernel, so only the
 # newest Debian kernel compiles in its guest; for the others the host runs
@@ -58,8 +58,8 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-jobs=${PERSECMON_VM_JOBS:-3}
-debug_parts=${PERSECMON_VM_DEBUG_PARTS:-2}
+jobs=${PERSECMON_VM_JOBS:-2}
+debug_parts=${PERSECMON_VM_DEBUG_PARTS:-1}
 [[ $debug_parts =~ ^[1-9][0-9]*$ ]] || debug_parts=1
 
 # start KERNEL INDEX [PART]: run-vm.sh in the background, output in
