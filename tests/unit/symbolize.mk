@@ -9,7 +9,7 @@
 UNIT_TESTS += test_lib_symbolize
 test_lib_symbolize_SRCS := userspace/lib/symbolize.c userspace/lib/error.c
 test_lib_symbolize_CFLAGS := -I$(TOP)/userspace/include
-test_lib_symbolize_LDLIBS := -lelf
+test_lib_symbolize_LDLIBS := -ldw -lelf
 
 UNIT_TESTS += test_lib_leaks
 test_lib_leaks_SRCS := userspace/lib/leaks.c userspace/lib/decode.c \

@@ -275,6 +275,58 @@ static void usyms_module_mappings(void **state)
 	pm_usyms_cache_free();
 }
 
+/*
+ * A stripped copy of this binary that only names its debug file
+ * (.gnu_debuglink, next to it): the symbols come from there (libdwfl).
+ */
+static void usyms_separate_debug_file(void **state)
+{
+	uintptr_t target = (uintptr_t)pm_test_symbol_target;
+	uint64_t start = 0, end = 0, offset = 0;
+	char dir[] = "/tmp/pm-symbolize.XXXXXX", cmd[16384], path[4096];
+	char stripped[4200];
+	struct pm_usyms *us;
+	struct pm_sym sym;
+
+	(void)state;
+	assert_int_equal(self_mapping(target, &start, &end, &offset, path,
+				      sizeof(path)), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(stripped, sizeof(stripped), "%s/self", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "objcopy --only-keep-debug '%s' '%s/self.debug' && "
+		 "objcopy --strip-all --add-gnu-debuglink='%s/self.debug' '%s' '%s'",
+		 path, dir, dir, path, stripped);
+	if (system(cmd) != 0) {
+		/* binutils is part of the toolchain the tests build with */
+		fail_msg("objcopy failed: %s", cmd);
+	}
+	us = pm_usyms_new(0x7fffffff, NULL);
+	assert_non_null(us);
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset,
+					      stripped), 0);
+	assert_true(pm_usyms_lookup(us, target + 2, &sym));
+	assert_string_equal(sym.name, "pm_test_symbol_target");
+	assert_int_equal(sym.offset, 2);
+	assert_string_equal(sym.module, "self");
+	pm_usyms_close(us);
+	pm_usyms_cache_free();
+
+	/* Without the debug file: the stripped copy names nothing. */
+	snprintf(cmd, sizeof(cmd), "%s/self.debug", dir);
+	assert_int_equal(unlink(cmd), 0);
+	us = pm_usyms_new(0x7fffffff, NULL);
+	assert_non_null(us);
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset,
+					      stripped), 0);
+	assert_false(pm_usyms_lookup(us, target + 2, &sym));
+	assert_string_equal(sym.module, "self");
+	pm_usyms_close(us);
+	pm_usyms_cache_free();
+	unlink(stripped);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +335,7 @@ int main(void)
 		cmocka_unit_test(usyms_self),
 		cmocka_unit_test(usyms_no_process),
 		cmocka_unit_test(usyms_module_mappings),
+		cmocka_unit_test(usyms_separate_debug_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
 /* Kernel and user symbols for stack frames (persecmon/symbolize.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
@@ -261,92 +262,102 @@ struct elf_file {
 
 static struct elf_file *elf_files;
 
-static int elf_collect(Elf *elf, struct elf_file *ef, Elf_Scn *scn,
-		       GElf_Shdr *sh, size_t *cap, size_t *pool_len,
+/* Appends @name at @addr (ELF address) to @ef, its name in ef->pool. */
+static int elf_add_sym(struct elf_file *ef, const char *name, uint64_t addr,
+		       uint64_t size, size_t *cap, size_t *pool_len,
 		       size_t *pool_cap)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t i, count;
+	size_t nl = strlen(name) + 1;
 
-	if (!data || !sh->sh_entsize)
-		return 0;
-	count = sh->sh_size / sh->sh_entsize;
-	for (i = 0; i < count; i++) {
-		GElf_Sym s;
-		const char *name;
-		size_t nl;
+	if (*pool_len + nl > *pool_cap) {
+		size_t ncap = *pool_cap ? *pool_cap * 2 : 65536;
+		char *np;
 
-		if (!gelf_getsym(data, (int)i, &s))
-			continue;
-		if (GELF_ST_TYPE(s.st_info) != STT_FUNC &&
-		    GELF_ST_TYPE(s.st_info) != STT_GNU_IFUNC)
-			continue;
-		if (!s.st_value || s.st_shndx == SHN_UNDEF)
-			continue;
-		name = elf_strptr(elf, sh->sh_link, s.st_name);
-		if (!name || !*name)
-			continue;
-		nl = strlen(name) + 1;
-		if (*pool_len + nl > *pool_cap) {
-			size_t ncap = *pool_cap ? *pool_cap * 2 : 65536;
-			char *np;
-
-			while (ncap < *pool_len + nl)
-				ncap *= 2;
-			np = realloc(ef->pool, ncap);
-			if (!np)
-				return -ENOMEM;
-			ef->pool = np;
-			*pool_cap = ncap;
-		}
-		if (ef->n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 1024;
-			void *ns = realloc(ef->syms, ncap * sizeof(*ef->syms));
-
-			if (!ns)
-				return -ENOMEM;
-			ef->syms = ns;
-			*cap = ncap;
-		}
-		memcpy(ef->pool + *pool_len, name, nl);
-		/* Pool offsets for now: realloc may move the pool. */
-		ef->syms[ef->n].name = (const char *)(uintptr_t)*pool_len;
-		ef->syms[ef->n].addr = s.st_value;
-		ef->syms[ef->n].size = s.st_size;
-		ef->syms[ef->n].module = NULL;
-		ef->n++;
-		*pool_len += nl;
+		while (ncap < *pool_len + nl)
+			ncap *= 2;
+		np = realloc(ef->pool, ncap);
+		if (!np)
+			return -ENOMEM;
+		ef->pool = np;
+		*pool_cap = ncap;
 	}
+	if (ef->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+		void *ns = realloc(ef->syms, ncap * sizeof(*ef->syms));
+
+		if (!ns)
+			return -ENOMEM;
+		ef->syms = ns;
+		*cap = ncap;
+	}
+	memcpy(ef->pool + *pool_len, name, nl);
+	/* Pool offsets for now: realloc may move the pool. */
+	ef->syms[ef->n].name = (const char *)(uintptr_t)*pool_len;
+	ef->syms[ef->n].addr = addr;
+	ef->syms[ef->n].size = size;
+	ef->syms[ef->n].module = NULL;
+	ef->n++;
+	*pool_len += nl;
 	return 0;
 }
 
-/* Symbols of @elf: .symtab if there is one, else .dynsym. */
-static int elf_read_syms(Elf *elf, struct elf_file *ef)
+/*
+ * libdwfl finds the best symbol table of the file at @open_path: its
+ * .symtab; for a stripped file the separate debug file's (build-id under
+ * /usr/lib/debug/.build-id, .gnu_debuglink, debuginfod when
+ * DEBUGINFOD_URLS is set); else .dynsym, with the MiniDebugInfo
+ * (.gnu_debugdata) symbols some distributions add.
+ */
+static const Dwfl_Callbacks elf_dwfl_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/* Function symbols of the file @fd has open; @fd is given up. */
+static int elf_read_syms(struct elf_file *ef, const char *open_path, int fd)
 {
 	size_t cap = 0, pool_len = 0, pool_cap = 0, i;
-	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
-	GElf_Shdr sh, symtab_sh, dynsym_sh;
-	int ret = 0;
+	Dwfl *dwfl = dwfl_begin(&elf_dwfl_callbacks);
+	GElf_Addr bias;
+	Dwfl_Module *mod;
+	int ret = 0, n, k;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB) {
-			symtab = scn;
-			symtab_sh = sh;
-		} else if (sh.sh_type == SHT_DYNSYM) {
-			dynsym = scn;
-			dynsym_sh = sh;
-		}
+	if (!dwfl) {
+		close(fd);
+		return -ENOMEM;
 	}
-	if (symtab)
-		ret = elf_collect(elf, ef, symtab, &symtab_sh, &cap, &pool_len,
-				  &pool_cap);
-	if (!ret && dynsym)
-		ret = elf_collect(elf, ef, dynsym, &dynsym_sh, &cap, &pool_len,
-				  &pool_cap);
+	/* At 0: symbol addresses are the file's own (less the bias). */
+	mod = dwfl_report_elf(dwfl, ef->base, open_path, fd, 0, false);
+	if (!mod)
+		close(fd);	/* consumed only on success */
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (!mod || !dwfl_module_getelf(mod, &bias)) {
+		dwfl_end(dwfl);
+		return -ENOENT;
+	}
+	n = dwfl_module_getsymtab(mod);
+	for (k = 1; k < n && !ret; k++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name;
+
+		name = dwfl_module_getsym_info(mod, k, &sym, &addr, &shndx,
+					       NULL, NULL);
+		if (!name || !*name || shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+		    GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC)
+			continue;
+		ret = elf_add_sym(ef, name, addr - bias, sym.st_size, &cap,
+				  &pool_len, &pool_cap);
+	}
+	dwfl_end(dwfl);
 	if (ret)
 		return ret;
+	if (!ef->n)
+		return 0;	/* stripped, no debug file: names nothing */
 	for (i = 0; i < ef->n; i++)
 		ef->syms[i].name = ef->pool + (uintptr_t)ef->syms[i].name;
 	qsort(ef->syms, ef->n, sizeof(*ef->syms), sym_cmp);
@@ -354,51 +365,9 @@ static int elf_read_syms(Elf *elf, struct elf_file *ef)
 	return 0;
 }
 
-/* /usr/lib/debug/.build-id/xx/yyyy.debug for @elf, if installed. */
-static int elf_debug_path(Elf *elf, char *buf, size_t len)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *data;
-		size_t off = 0, name_off, desc_off;
-		GElf_Nhdr nh;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		data = elf_getdata(scn, NULL);
-		while (data &&
-		       (off = gelf_getnote(data, off, &nh, &name_off,
-					   &desc_off)) > 0) {
-			const unsigned char *id;
-			size_t used, i;
-
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_descsz < 2 ||
-			    nh.n_namesz != 4 ||
-			    memcmp((const char *)data->d_buf + name_off,
-				   "GNU", 4))
-				continue;
-			id = (const unsigned char *)data->d_buf + desc_off;
-			used = (size_t)snprintf(buf, len,
-						"/usr/lib/debug/.build-id/%02x/",
-						id[0]);
-			for (i = 1; i < nh.n_descsz && used + 3 < len; i++)
-				used += (size_t)snprintf(buf + used, len - used,
-							 "%02x", id[i]);
-			if (used + 7 >= len)
-				return -1;
-			snprintf(buf + used, len - used, ".debug");
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* -errno when @open_path cannot be opened; else 0, ef->ok if parsed. */
 static int elf_parse(struct elf_file *ef, const char *open_path)
 {
-	char debug[512];
 	size_t nphdr, i;
 	Elf *elf;
 	int fd;
@@ -424,33 +393,10 @@ static int elf_parse(struct elf_file *ef, const char *open_path)
 		ef->loads[ef->nloads].vaddr = ph.p_vaddr;
 		ef->nloads++;
 	}
-	if (elf_read_syms(elf, ef) == 0)
-		ef->ok = true;
-	/* Stripped (no .symtab): the debug file's symbols are better. */
-	if (ef->ok && elf_debug_path(elf, debug, sizeof(debug)) == 0 &&
-	    access(debug, R_OK) == 0) {
-		int dfd = open(debug, O_RDONLY | O_CLOEXEC);
-		Elf *delf = dfd >= 0 ? elf_begin(dfd, ELF_C_READ_MMAP, NULL) :
-				       NULL;
-		struct elf_file tmp = { 0 };
-
-		if (delf && elf_read_syms(delf, &tmp) == 0 && tmp.n > ef->n) {
-			free(ef->syms);
-			free(ef->pool);
-			ef->syms = tmp.syms;
-			ef->pool = tmp.pool;
-			ef->n = tmp.n;
-		} else {
-			free(tmp.syms);
-			free(tmp.pool);
-		}
-		if (delf)
-			elf_end(delf);
-		if (dfd >= 0)
-			close(dfd);
-	}
 	elf_end(elf);
-	close(fd);
+	/* fd goes to libdwfl. */
+	if (elf_read_syms(ef, open_path, fd) == 0)
+		ef->ok = true;
 	return 0;
 }
 

@@ -8,11 +8,13 @@
  *
  * User addresses: the mappings of one process (/proc/PID/maps, else
  * those the module described in PERSECMON_EV_MAP records) and, per
- * mapped ELF file, its .symtab (or .dynsym when stripped; or the
- * .symtab of /usr/lib/debug/.build-id/xx/yyyy.debug when installed), read
- * with libelf. An address becomes a file offset through its mapping and an
- * ELF address through the PT_LOAD segment holding that offset. Files are
- * parsed once and shared by every process that maps them.
+ * mapped ELF file, the function symbols libdwfl finds for it: its
+ * .symtab; for a stripped file the separate debug file's (build-id path
+ * under /usr/lib/debug, .gnu_debuglink, debuginfod when DEBUGINFOD_URLS
+ * is set), else .dynsym and MiniDebugInfo (.gnu_debugdata). An address
+ * becomes a file offset through its mapping and an ELF address through
+ * the PT_LOAD segment holding that offset (libelf). Files are parsed
+ * once and shared by every process that maps them.
  *
  * Frames are return addresses: the symbol is looked up for addr - 1 (a
  * call may be the last instruction of a function), the offset printed is
