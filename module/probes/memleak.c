@@ -49,7 +49,11 @@
  * same pid after the block was allocated (its start time is later),
  * unless a session names that pid in its filter: memleak -p and -c report
  * what a process left behind after it exited. Counted in memleakstat's
- * "exit_forgotten".
+ * "exit_forgotten". An exec replaces the address space: the blocks of the
+ * image before are gone whoever names the process, so sched_process_exec
+ * logs (tgid, time) for a process whose blocks are kept and the next
+ * sweep drops its blocks older than the exec ("exec_forgotten"; a full
+ * log leaves them until the exit, "exec_missed").
  *
  * File mappings (PERSECMON_EV_MAP): a stack's frames are addresses in one
  * process, meaningless once it is gone. When a session wants an
@@ -83,6 +87,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -147,10 +152,12 @@ enum {
 	PM_ML_STAT_NR,
 };
 /* memleakstat's columns after the counters: from the leak table. */
-#define PM_ML_STAT_COLUMNS	(PM_ML_STAT_NR + 5)
+#define PM_ML_STAT_COLUMNS	(PM_ML_STAT_NR + 7)
 
 /* Exits within this delay share one sweep of the table. */
 #define PM_ML_SWEEP_DELAY	HZ
+/* Execs logged for the next sweep. */
+#define PM_ML_EXECS		256
 
 /* Distinct file mappings described for one new stack. */
 #define PM_ML_MAPS		8
@@ -175,6 +182,20 @@ struct pm_ml_maps {
 	unsigned int n;
 	struct pm_ml_map map[PM_ML_MAPS];
 };
+
+struct pm_ml_exec {
+	u32 tgid;
+	u64 time_ns;		/* blocks older than this are gone */
+};
+
+/* Execs since the last sweep; taken in process context only. */
+static DEFINE_SPINLOCK(pm_ml_execs_lock);
+static struct pm_ml_exec pm_ml_execs[PM_ML_EXECS];
+static unsigned int pm_ml_nr_execs;
+/* The sweep's copy: one sweep runs at a time (a work item). */
+static struct pm_ml_exec pm_ml_swept_execs[PM_ML_EXECS];
+static atomic64_t pm_ml_exec_forgotten;
+static atomic64_t pm_ml_exec_missed;
 
 static DEFINE_PER_CPU(struct pm_ml_maps, pm_ml_maps);
 static u64 pm_ml_maps_sent[PM_ML_MAPS_SENT];
@@ -602,7 +623,21 @@ static struct pm_uprobe_group pm_ml_uprobes = {
 struct pm_ml_sweep_cache {
 	u32 tgid[PM_ML_SWEEP_CACHE];	/* 0: empty (no process has 0) */
 	u64 start[PM_ML_SWEEP_CACHE];	/* U64_MAX: no such process */
+	u64 exec[PM_ML_SWEEP_CACHE];	/* its last logged exec, or 0 */
+	unsigned int nr_execs;		/* in pm_ml_swept_execs */
+	unsigned int exec_dropped;
 };
+
+static u64 pm_ml_last_exec(const struct pm_ml_sweep_cache *cache, u32 tgid)
+{
+	u64 last = 0;
+	unsigned int i;
+
+	for (i = 0; i < cache->nr_execs; i++)
+		if (pm_ml_swept_execs[i].tgid == tgid)
+			last = max(last, pm_ml_swept_execs[i].time_ns);
+	return last;
+}
 
 /*
  * Start time of live process @tgid; U64_MAX if it is gone or exiting and
@@ -626,8 +661,9 @@ static u64 pm_ml_process_start(u32 tgid)
 }
 
 /*
- * Whether the block (@tgid, allocated at @time_ns) outlived its process:
- * gone, exiting, or replaced by a newer one with the same pid.
+ * Whether the block (@tgid, allocated at @time_ns) outlived its process
+ * (gone, exiting, or replaced by a newer one with the same pid) or its
+ * image (an exec came after it).
  */
 static bool pm_ml_block_orphaned(void *arg, u32 tgid, u64 time_ns)
 {
@@ -637,8 +673,15 @@ static bool pm_ml_block_orphaned(void *arg, u32 tgid, u64 time_ns)
 	if (cache->tgid[i] != tgid) {
 		cache->tgid[i] = tgid;
 		cache->start[i] = pm_ml_process_start(tgid);
+		cache->exec[i] = pm_ml_last_exec(cache, tgid);
 	}
-	return cache->start[i] > time_ns;
+	if (cache->start[i] > time_ns)
+		return true;
+	if (cache->exec[i] > time_ns) {
+		cache->exec_dropped++;
+		return true;
+	}
+	return false;
 }
 
 static void pm_ml_sweep_fn(struct work_struct *work)
@@ -646,27 +689,81 @@ static void pm_ml_sweep_fn(struct work_struct *work)
 	struct pm_ml_sweep_cache cache = {};
 	unsigned int n;
 
+	spin_lock(&pm_ml_execs_lock);
+	cache.nr_execs = pm_ml_nr_execs;
+	memcpy(pm_ml_swept_execs, pm_ml_execs,
+	       pm_ml_nr_execs * sizeof(*pm_ml_execs));
+	pm_ml_nr_execs = 0;
+	spin_unlock(&pm_ml_execs_lock);
 	n = pm_leaktab_forget_if(&pm_ml_leaks.tab, pm_ml_block_orphaned,
 				 &cache);
-	atomic64_add(n, &pm_ml_exit_forgotten);
+	atomic64_add(n - cache.exec_dropped, &pm_ml_exit_forgotten);
+	atomic64_add(cache.exec_dropped, &pm_ml_exec_forgotten);
 }
 
 static DECLARE_DELAYED_WORK(pm_ml_sweep, pm_ml_sweep_fn);
 
 static void pm_ml_exit_probe(void *data, struct task_struct *p);
+static void pm_ml_exec_probe(void *data, struct task_struct *p,
+			     pid_t old_pid, struct linux_binprm *bprm);
 
 static struct pm_tp pm_ml_tps[] = {
 	{ .name = "sched_process_exit", .func = pm_ml_exit_probe },
+	{ .name = "sched_process_exec", .func = pm_ml_exec_probe },
 };
+
+static void pm_ml_sweep_soon(void)
+{
+	/* Pending: these blocks are swept with the others'. */
+	if (!delayed_work_pending(&pm_ml_sweep))
+		schedule_delayed_work(&pm_ml_sweep, PM_ML_SWEEP_DELAY);
+}
 
 static void pm_ml_exit_probe(void *data, struct task_struct *p)
 {
 	pm_tp_hit(&pm_ml_tps[0]);
-	if (!pm_tp_exit_group_dead(p))
+	if (pm_tp_exit_group_dead(p))
+		pm_ml_sweep_soon();
+}
+
+/* Whether current's blocks are kept: as at allocation (pm_ml_keep()). */
+static bool pm_ml_keeps_current(void)
+{
+	struct pm_emit em;
+	bool em_ok, keep;
+
+	if (pm_groups_global() & BIT_ULL(PERSECMON_GROUP_MEMLEAK))
+		return true;
+	em_ok = pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK);
+	keep = pm_ml_keep(&em, em_ok);
+	if (em_ok)
+		pm_emit_end(&em);
+	return keep;
+}
+
+/* In the task that exec'd, its new image in place. */
+static void pm_ml_exec_probe(void *data, struct task_struct *p,
+			     pid_t old_pid, struct linux_binprm *bprm)
+{
+	u64 now = ktime_get_mono_fast_ns();
+	bool logged = false;
+
+	pm_tp_hit(&pm_ml_tps[1]);
+	if (!pm_ml_keeps_current())
 		return;
-	/* Pending: this exit's blocks are swept with the others'. */
-	if (!delayed_work_pending(&pm_ml_sweep))
-		schedule_delayed_work(&pm_ml_sweep, PM_ML_SWEEP_DELAY);
+	spin_lock(&pm_ml_execs_lock);
+	if (pm_ml_nr_execs < PM_ML_EXECS) {
+		pm_ml_execs[pm_ml_nr_execs].tgid = task_tgid_nr(p);
+		pm_ml_execs[pm_ml_nr_execs].time_ns = now;
+		pm_ml_nr_execs++;
+		logged = true;
+	}
+	spin_unlock(&pm_ml_execs_lock);
+	if (!logged) {
+		atomic64_inc(&pm_ml_exec_missed);
+		return;
+	}
+	pm_ml_sweep_soon();
 }
 
 static int pm_ml_attach(void)
@@ -678,6 +775,7 @@ static int pm_ml_attach(void)
 	pm_leakagg_clear(&pm_ml_leaks);
 	/* New stacks again: their mappings are sent again. */
 	memset(pm_ml_maps_sent, 0, sizeof(pm_ml_maps_sent));
+	pm_ml_nr_execs = 0;
 	ret = pm_tps_attach(pm_ml_tps, ARRAY_SIZE(pm_ml_tps));
 	if (ret)
 		return ret;
@@ -709,6 +807,8 @@ static int pm_ml_stat_rows(pm_agg_emit_fn emit, void *ctx)
 	pm_leakagg_losses(&pm_ml_leaks, &values[PM_ML_STAT_NR]);
 	values[PM_ML_STAT_NR + 3] = atomic64_read(&pm_ml_exit_forgotten);
 	values[PM_ML_STAT_NR + 4] = atomic64_read(&pm_ml_maps_missed);
+	values[PM_ML_STAT_NR + 5] = atomic64_read(&pm_ml_exec_forgotten);
+	values[PM_ML_STAT_NR + 6] = atomic64_read(&pm_ml_exec_missed);
 	return emit(ctx, "all", values, ARRAY_SIZE(values));
 }
 
@@ -717,11 +817,13 @@ static void pm_ml_stat_reset(void)
 	pm_agg_counters_reset(&pm_ml_stat);
 	atomic64_set(&pm_ml_exit_forgotten, 0);
 	atomic64_set(&pm_ml_maps_missed, 0);
+	atomic64_set(&pm_ml_exec_forgotten, 0);
+	atomic64_set(&pm_ml_exec_missed, 0);
 }
 
 static struct pm_agg_table pm_ml_stat_table = {
 	.name = "memleakstat",
-	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out,blocks_full,stacks_full,replaced,exit_forgotten,maps_missed",
+	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out,blocks_full,stacks_full,replaced,exit_forgotten,maps_missed,exec_forgotten,exec_missed",
 	.rows = pm_ml_stat_rows,
 	.reset = pm_ml_stat_reset,
 };
@@ -771,6 +873,7 @@ int pm_memleak_init(void)
 	if (ret)
 		goto err_calls;
 	check_trace_callback_type_sched_process_exit(pm_ml_exit_probe);
+	check_trace_callback_type_sched_process_exec(pm_ml_exec_probe);
 	ret = pm_tps_init("memleak", pm_ml_tps, ARRAY_SIZE(pm_ml_tps));
 	if (ret)
 		goto err_stat;

@@ -335,7 +335,7 @@ def agg_dump(g, fam, name, *opts):
 
 
 def probes_of(group):
-    """The group's uprobes (memleak also has a tracepoint, always listed)."""
+    """The group's uprobes (memleak also has tracepoints, always listed)."""
     return [l for l in open("/sys/kernel/debug/persecmon/probes")
             if l.startswith("group %s " % group) and " mechanism uprobe " in l]
 

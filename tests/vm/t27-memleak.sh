@@ -16,8 +16,10 @@
 # -c COMMAND after the command has exited, read from the kernel's table
 # (the default: the session is quiet, FILTER_QUIET, and writes no
 # allocation record, which is checked) and paired from the records
-# (--stream); and the text form. The runner fails the test on any kernel
-# warning.
+# (--stream); and the text form. Then: frames of a process that exited
+# before the report, named from the module's mapping records; the global
+# set forgetting an exited process's blocks; an exec dropping the old
+# image's blocks. The runner fails the test on any kernel warning.
 # vm-timeout: 600
 # vm-cost: 540
 set -euo pipefail
@@ -355,6 +357,58 @@ assert_cmd python3 "$nlraw" memleak-global off
 if grep -q '^group memleak probe .* attached 1 ' "$PM_DEBUGFS/probes"; then
 	fail "memleak probes still attached after the global set dropped the group"
 fi
+
+info "=== an exec: the old image's blocks go, even for memleak -p"
+# The process lives on and memleak -p names it (so its exit would not
+# drop them), but an exec replaced the address space those blocks were
+# in: the next sweep drops them (exec_forgotten).
+mkdir -p "$dir/e"
+"$dir/plugin-host" "$dir/e" "$dir/libpmplugin.so" "$K" "$S" /bin/sleep 600 &
+we=$!
+wait_file e/pid
+read -r epid <"$dir/e/pid"
+start_tool memleak-exec persecmon memleak -p "$epid" --json -T 20 1
+mle=$TOOL_PID
+touch "$dir/e/go"
+wait_file e/done
+read -r he <<<"$(held "$epid")"
+info "outstanding before the exec: pid $epid $he bytes"
+[ "$he" -ge $((K * S)) ] || fail "the session did not keep the leaks ($he < $((K * S)))"
+wait_line 'plugin_leak\+' "$PM_ARTIFACTS/memleak-exec.out" "$mle" $((10 * PM_SLOW)) ||
+	fail "memleak -p never reported the leaks before the exec"
+exec_before=$(awk '$1 == "all" { print $21 }' "$PM_DEBUGFS/memleakstat")
+touch "$dir/e/exec"
+# The new image (sleep) allocates too, and memleak -p keeps those: count
+# what the sweep dropped, then read what the report still shows.
+for ((i = 0; i < 20 * PM_SLOW; i++)); do
+	dropped=$(($(awk '$1 == "all" { print $21 }' "$PM_DEBUGFS/memleakstat") - exec_before))
+	[ "$dropped" -ge "$K" ] && break
+	sleep 0.5
+done
+assert_cmd cat "$PM_DEBUGFS/memleakstat"
+assert_eq sleep "$(cat "/proc/$epid/comm")" "the process after its exec"
+read -r he <<<"$(held "$epid")"
+info "after pid $epid exec'd: $dropped blocks forgotten for the exec; $he bytes held (the new image's)"
+[ "$dropped" -ge "$K" ] || fail "exec_forgotten grew by $dropped, less than the $K leaks"
+assert_eq 0 "$(awk '$1 == "all" { print $22 }' "$PM_DEBUGFS/memleakstat")" "execs the log had no room for"
+sleep $((2 + PM_SLOW))
+kill -INT "$mle"
+wait "$mle" || { cat "$PM_ARTIFACTS/memleak-exec.err"; fail "persecmon memleak -p (exec) exited $?"; }
+# Its stacks would still be named (the module's mapping records of the
+# old image), so a report without them means the blocks are gone.
+python3 - "$PM_ARTIFACTS/memleak-exec.out" "$epid" <<'PY' || fail "the old image's leaks are still reported"
+import json, sys
+reports = [json.loads(l) for l in open(sys.argv[1])]
+pid = int(sys.argv[2])
+before = [r for r in reports if any(st["stack"] and st["stack"][0].startswith("plugin_leak+") for st in r["stacks"])]
+assert before, "no report showed the leaks before the exec"
+last = reports[-1]
+old = [st for st in last["stacks"] if any(f.startswith("plugin_leak") for f in st["stack"])]
+assert not old, old
+print("ok: %d report(s) showed plugin_leak's blocks, the last (after the exec) none; it holds %d bytes of the new image" % (len(before), last["outstanding_bytes"]))
+PY
+kill "$we"
+wait "$we" || true
 
 unload_module
 rm -rf "$dir"

@@ -307,5 +307,6 @@ touch "$FILES/stop-busy"
 wait "$busy" || fail "the busy process died during the cycles"
 ! grep -E '^group (dns|memleak) .* mechanism uprobe ' "$PM_DEBUGFS/probes" || fail "uprobes left after the cycles"
 assert_grep '^group memleak probe sched_process_exit mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
+assert_grep '^group memleak probe sched_process_exec mechanism tracepoint attached 0 ' "$PM_DEBUGFS/probes"
 
 unload_module

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * plugin-host DIR LIB K S: writes DIR/pid and waits for DIR/go; then
- * dlopen()s LIB, has it leak K blocks of S bytes (plugin_leak_many) and
- * exits at once. A tracer that reads /proc/PID/maps at report time finds
- * nothing, and never saw LIB mapped: only what the kernel recorded while
- * the process lived can name the frames (t27-memleak.sh).
+ * plugin-host DIR LIB K S [PROGRAM ARG...]: writes DIR/pid and waits for
+ * DIR/go; then dlopen()s LIB, has it leak K blocks of S bytes
+ * (plugin_leak_many) and exits at once. A tracer that reads
+ * /proc/PID/maps at report time finds nothing, and never saw LIB mapped:
+ * only what the kernel recorded while the process lived can name the
+ * frames (t27-memleak.sh). With PROGRAM, it writes DIR/done after the
+ * leaks, waits for DIR/exec and execs PROGRAM instead of exiting: the
+ * leaked blocks go with the old image.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -18,8 +21,8 @@ int main(int argc, char **argv)
 	void *lib;
 	FILE *f;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: plugin-host DIR LIB K S\n");
+	if (argc < 5) {
+		fprintf(stderr, "usage: plugin-host DIR LIB K S [PROGRAM ARG...]\n");
 		return 2;
 	}
 	snprintf(path, sizeof(path), "%s/pid", argv[1]);
@@ -42,5 +45,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	leak_many(atoi(argv[3]), (size_t)atol(argv[4]));
-	return 0;
+	if (argc == 5)
+		return 0;
+	snprintf(path, sizeof(path), "%s/done", argv[1]);
+	f = fopen(path, "w");
+	if (!f)
+		return 1;
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/exec", argv[1]);
+	while (access(path, F_OK) != 0)
+		usleep(50000);
+	execvp(argv[5], &argv[5]);
+	perror("plugin-host: exec");
+	return 1;
 }
