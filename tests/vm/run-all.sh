@@ -7,7 +7,9 @@
 #
 # PERSECMON_VM_JOBS guests (default 2) run at a time, longest first: the
 # debug kernel (KASAN and lockdep under emulation: as long as the others
-# together), then Debian's newest, then the rest. A machine with more
+# together), then Debian's newest, then the rest. Beside the debug
+# kernel the others run at nice PERSECMON_VM_NICE (default 3): the debug
+# guest needs 1.0-1.6 cores and sets the suite's length; theirs can wait. A machine with more
 # cores can split the debug kernel's suite into PERSECMON_VM_DEBUG_PARTS
 # guests (default 1; run-vm.sh PERSECMON_VM_PART). On 2 cores that is
 # slower: two 2-vCPU debug guests beside a Debian one ran the debug tests
@@ -61,11 +63,24 @@ trap 'rm -rf "$work"' EXIT
 jobs=${PERSECMON_VM_JOBS:-2}
 debug_parts=${PERSECMON_VM_DEBUG_PARTS:-1}
 [[ $debug_parts =~ ^[1-9][0-9]*$ ]] || debug_parts=1
+nice_level=${PERSECMON_VM_NICE:-3}
+[[ $nice_level =~ ^[0-9]+$ ]] || nice_level=0
+has_debug=0
+for k in "${kernels[@]}"; do
+	[ "$k" != debug ] || has_debug=1
+done
 
 # start KERNEL INDEX [PART]: run-vm.sh in the background, output in
 # $work/INDEX.*
 start() {
-	PERSECMON_VM_PART=${3:-} "$here/run-vm.sh" "$1" "${tests[@]}" >"$work/$2.out" 2>"$work/$2.err"
+	local nice=()
+
+	# The debug kernel is the critical path: beside it, the others run
+	# niced and take the cores it leaves (PERSECMON_VM_NICE, 0: off).
+	if [ "$1" != debug ] && [ "$has_debug" = 1 ] && [ "$nice_level" -gt 0 ]; then
+		nice=(nice -n "$nice_level")
+	fi
+	PERSECMON_VM_PART=${3:-} "${nice[@]}" "$here/run-vm.sh" "$1" "${tests[@]}" >"$work/$2.out" 2>"$work/$2.err"
 	echo $? >"$work/$2.rc"
 }
 
