@@ -13,7 +13,8 @@
 #         Default: every tests/vm/t[0-9]*.sh in order, less those whose
 #         "# vm-kconfig: CONFIG_X" line names an option this kernel lacks.
 #         t00-boot-clean always runs first: a splat from the environment
-#         would switch lockdep off and hide ours.
+#         would switch lockdep off and hide ours. Tests with a "# vm-late"
+#         line run after the others (before t99-*).
 # --list  print the tests that would run, one a line, and boot nothing.
 #
 # The guest sees the host's root read-only over 9p under a tmpfs overlay,
@@ -148,6 +149,25 @@ if [ $# -eq 0 ]; then
 	done
 fi
 for arg; do resolve_test "$arg"; done
+
+# "# vm-late" tests run after the others, before t99-*: the emulator's
+# int3 death (below) has only struck while a test toggled hot tracepoints,
+# and the boot after it reruns that test and every one after it.
+order_late() {
+	local t
+	local -a early=() late=() ends=()
+	for t in "${tests[@]:1}"; do
+		if [[ ${t##*/} == t99-* ]]; then
+			ends+=("$t")
+		elif sed -n '1,30p' "$t" | grep -q '^# vm-late'; then
+			late+=("$t")
+		else
+			early+=("$t")
+		fi
+	done
+	tests=("${tests[0]}" "${early[@]}" "${late[@]}" "${ends[@]}")
+}
+order_late
 
 # test_cost FILE: its "# vm-cost" seconds, else its budget's.
 test_cost() {

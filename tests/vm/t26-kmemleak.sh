@@ -23,6 +23,7 @@
 #    the tracepoints. The runner fails the test on any kernel warning.
 # vm-timeout: 600
 # vm-cost: 670
+# vm-late: it toggles the kmem tracepoints, the emulator's int3 risk
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"
