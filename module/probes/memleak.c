@@ -732,8 +732,6 @@ static bool pm_ml_keeps_current(void)
 	struct pm_emit em;
 	bool em_ok, keep;
 
-	if (pm_groups_global() & BIT_ULL(PERSECMON_GROUP_MEMLEAK))
-		return true;
 	em_ok = pm_emit_begin(&em, PERSECMON_GROUP_MEMLEAK);
 	keep = pm_ml_keep(&em, em_ok);
 	if (em_ok)
