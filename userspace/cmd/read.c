@@ -401,10 +401,13 @@ static void print_summary(struct read_state *st, struct pm_reader *r,
 
 /*
  * --verify: the seq checks cannot see drops after the last record read, so
- * finish by proving that nothing the kernel counted is missing: take the
- * kernel's counters, then read; once every record counted as written and
- * every drop counted as announced has arrived, the stream is complete.
- * Writers still in flight when the counters were taken get a few retries.
+ * finish by proving that nothing the kernel counted is missing: read, then
+ * take the kernel's counters; once the records read equal the records
+ * counted as written and every drop counted has been announced, the stream
+ * is complete and the counters describe exactly what was read. Counters
+ * taken before the read would let a record written in between (the module's
+ * periodic clock record) arrive uncounted. Writers in flight get a few
+ * retries.
  */
 #define SETTLE_ATTEMPTS		20
 #define SETTLE_PAUSE_NS		50000000L
@@ -422,17 +425,17 @@ static int settle(struct read_state *st, struct pm_reader *r,
 	int ret;
 
 	for (attempt = 0; attempt < SETTLE_ATTEMPTS && !complete; attempt++) {
+		pm_reader_round(r, &ops, st);
 		for (i = 0; i < r->nr_rings; i++) {
 			ret = pm_reader_cpu_stats(r, r->rings[i].cpu, &stats[i],
 						  err);
 			if (ret < 0)
 				return ret;
 		}
-		pm_reader_round(r, &ops, st);
 		complete = true;
 		for (i = 0; i < r->nr_rings; i++) {
 			cpu = r->rings[i].cpu;
-			if (r->rings[i].records < stats[i].written ||
+			if (r->rings[i].records != stats[i].written ||
 			    st->lost_announced[cpu] < stats[i].lost_reported)
 				complete = false;
 		}
@@ -447,6 +450,11 @@ static int settle(struct read_state *st, struct pm_reader *r,
 					      cpu,
 					      (unsigned long long)stats[i].written,
 					      r->rings[i].records);
+		else if (r->rings[i].records > stats[i].written)
+			pm_verifier_violation(&st->verifier,
+					      "cpu %u: %" PRIu64 " records arrived, the kernel counts %llu written",
+					      cpu, r->rings[i].records,
+					      (unsigned long long)stats[i].written);
 		if (st->lost_announced[cpu] < stats[i].lost_reported)
 			pm_verifier_violation(&st->verifier,
 					      "cpu %u: the kernel announced %llu drops, LOST records read add up to %" PRIu64,
