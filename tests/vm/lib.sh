@@ -176,6 +176,18 @@ reap_late() {
 	wait "$1" || true
 }
 
+# compare_with_tools WHAT: true where a test compares with other tools
+# (bpftrace, bcc): on Debian's kernels, which users run those tools on.
+# The debug kernel is there to check our module under KASAN, lockdep and
+# kmemleak; a comparison there costs minutes of the tool's own start-up
+# under emulation (bpftrace waited 114-213 s to attach in t21) and runs
+# no module code the test's other sections do not. Says so when false.
+compare_with_tools() {
+	debug_kernel || return 0
+	info "=== $1: compared on Debian's kernels, not on the debug kernel (tests/vm/README.md)"
+	return 1
+}
+
 module_loaded() {
 	[ -e "$PM_SYSFS" ]
 }
