@@ -20,13 +20,15 @@ mkdir -p "$build"
 # log; a step that fails without printing its own "not ok" gets one, so a
 # crash or a build failure can never pass silently.
 step() {
-	local name=$1 out rc
+	local name=$1 out rc began=$SECONDS
 	shift
-	echo "# === $name"
+	echo "# === $name [at ${SECONDS}s]"
 	out=$build/step.out
 	# Streamed as it runs: a long step (the VM suite) shows progress.
 	"$@" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	echo "# $name took $((SECONDS - began)) s" >>"$out"
+	echo "# $name took $((SECONDS - began)) s"
 	cat "$out" >>"$log"
 	if [ "$rc" -ne 0 ] && ! grep -qE '^not ok' "$out"; then
 		echo "not ok - $name (exit $rc)" | tee -a "$log"

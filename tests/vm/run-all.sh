@@ -7,13 +7,17 @@
 #
 # PERSECMON_VM_JOBS guests (default 2) run at a time, longest first: the
 # debug kernel (KASAN and lockdep under emulation: as long as the others
-# together), then Debian's newest, then the rest. Beside the debug
-# kernel the others run at nice PERSECMON_VM_NICE (default 3): the debug
-# guest needs 1.0-1.6 cores and sets the suite's length; theirs can wait. A machine with more
-# cores can split the debug kernel's suite into PERSECMON_VM_DEBUG_PARTS
-# guests (default 1; run-vm.sh PERSECMON_VM_PART). On 2 cores that is
-# slower: two 2-vCPU debug guests beside a Debian one ran the debug tests
-# at less than half their speed (tests/vm/README.md, "Parts").
+# together), then Debian's newest, then the rest. The debug guest (one
+# vCPU) and a Debian guest (one TCG thread) each keep a core busy; beside
+# the debug kernel, which sets the suite's length, the others run at
+# nice PERSECMON_VM_NICE (default 3), so host-side work (a DKMS build)
+# takes their core, not its. A machine with more cores can split the
+# debug kernel's suite into PERSECMON_VM_DEBUG_PARTS guests (default 1;
+# run-vm.sh PERSECMON_VM_PART; tests/vm/README.md, "Parts").
+#
+# Progress: each test's verdict is printed as a "#" line on stderr when
+# it ends, so that a run cut short (a CI timeout) shows how far each
+# kernel got.
 #
 # DKMS (t90): compiling under emulation takes ~15 min a kernel, so only the
 # newest Debian kernel compiles in its guest; for the others the host runs
@@ -80,7 +84,7 @@ start() {
 	if [ "$1" != debug ] && [ "$has_debug" = 1 ] && [ "$nice_level" -gt 0 ]; then
 		nice=(nice -n "$nice_level")
 	fi
-	PERSECMON_VM_PART=${3:-} "${nice[@]}" "$here/run-vm.sh" "$1" "${tests[@]}" >"$work/$2.out" 2>"$work/$2.err"
+	PERSECMON_VM_PART=${3:-} "${nice[@]}" "$here/run-vm.sh" "$1" "${tests[@]}" >"$work/$2.out" 2> >(tee "$work/$2.err" >&2)
 	echo $? >"$work/$2.rc"
 }
 

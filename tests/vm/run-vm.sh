@@ -27,7 +27,7 @@
 # Environment:
 #   PERSECMON_DEBUG_KERNEL_DIR  where the debug kernel lives
 #   PERSECMON_VM_MEM            guest memory (default 2G)
-#   PERSECMON_VM_CPUS           guest CPUs (default 2)
+#   PERSECMON_VM_CPUS           guest CPUs (default 2; 1 on the debug kernel)
 #   PERSECMON_VM_SLOW           time scale for the debug kernel (default 6):
 #                               test budgets and the watchdog are multiplied
 #   PERSECMON_VM_APPEND         extra kernel command line
@@ -274,6 +274,7 @@ fi
 # DKMS built on the host: the same add and build a user's machine runs,
 # for this kernel's headers, in a private DKMS tree the guest sees at the
 # same path. Its failure is t90's to report, with this log.
+printf -v run_started "%(%s)T" -1
 dkms_tree=
 if [ "${PERSECMON_VM_DKMS:-guest}" = host ] && [ -d "/lib/modules/$rel/build" ] &&
 	printf '%s\n' "${tests[@]}" | grep -q '/t90-dkms\.sh$'; then
@@ -332,6 +333,18 @@ cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=60 ${PERSECMON_VM_APPEND:-}"
 # PERSECMON_VM_TCG_THREAD overrides both.
 tcg_thread=${PERSECMON_VM_TCG_THREAD:-single}
 [ "$debug_kernel" = 0 ] || tcg_thread=${PERSECMON_VM_TCG_THREAD:-multi}
+# vCPUs: two for Debian's kernels, so that CPUs race for real (rings,
+# readers, IPIs). One for the debug kernel: it ran as fast with one as
+# with two (t21's first section 138 s against 162 s on this 2-core
+# host), a 2-vCPU debug guest kept 1.0-1.6 host cores busy and one
+# keeps one, so the debug guest and a Debian guest (one TCG thread)
+# share 2 cores without slowing each other; and a lone vCPU cannot run
+# the stale int3 above. Lockdep proves lock orders from the acquisitions
+# it sees, whatever CPU they ran on, and KASAN and kmemleak check every
+# access and object on one CPU too; interrupts and preemption still nest
+# (PREEMPT). PERSECMON_VM_CPUS overrides both.
+vcpus=${PERSECMON_VM_CPUS:-2}
+[ "$debug_kernel" = 0 ] || vcpus=${PERSECMON_VM_CPUS:-1}
 # la57=off: with 5-level paging (which "max" offers) the debug kernel often
 # booted with a KASAN wild-memory-access report on a 5-level direct-map
 # address (ff11...) in an interrupt taken during identify_cpu(), before
@@ -340,7 +353,7 @@ tcg_thread=${PERSECMON_VM_TCG_THREAD:-single}
 # shellcheck disable=SC2054 # the commas are qemu's
 qemu_args=(
 	-machine q35 -accel "tcg,thread=$tcg_thread" -cpu max,la57=off
-	-smp "${PERSECMON_VM_CPUS:-2}" -m "${PERSECMON_VM_MEM:-2G}"
+	-smp "$vcpus" -m "${PERSECMON_VM_MEM:-2G}"
 	-nodefaults -display none -no-reboot
 	-kernel "$boot_image" -initrd "$run/initramfs.cpio" -append "$cmdline"
 	-serial "file:$res/console.log"
@@ -399,6 +412,14 @@ boot_guest() {
 		if [ -f "$res/progress" ]; then
 			n=$(wc -l <"$res/progress")
 			if [ "$n" -ne "$seen" ]; then
+				# Live on stderr, so that a suite cut short by a CI
+				# timeout still shows how far each kernel got.
+				tail -n "+$((seen + 1))" "$res/progress" | head -n "$((n - seen))" |
+					while read -r what name verdict secs _; do
+						[ "$what" = "done" ] || continue
+						printf '# %s %s %s %ss (%d min into the run)\n' "$label" "$name" \
+							"$verdict" "$secs" "$(((now - run_started) / 60))" >&2
+					done
 				seen=$n
 				last_progress=$now
 				read -r phase name budget _ < <(tail -1 "$res/progress")
