@@ -64,11 +64,8 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-jobs=${PERSECMON_VM_JOBS:-2}
-debug_parts=${PERSECMON_VM_DEBUG_PARTS:-1}
+debug_parts=${PERSECMON_VM_DEBUG_PARTS:-2}
 [[ $debug_parts =~ ^[1-9][0-9]*$ ]] || debug_parts=1
-nice_level=${PERSECMON_VM_NICE:-3}
-[[ $nice_level =~ ^[0-9]+$ ]] || nice_level=0
 has_debug=0
 for k in "${kernels[@]}"; do
 	[ "$k" != debug ] || has_debug=1
@@ -114,6 +111,16 @@ tests=("$@")
 # One unit per guest: a kernel, and its part when it is split. A suite
 # narrowed to some tests is not split: a part would boot for little.
 [ ${#tests[@]} -eq 0 ] || debug_parts=1
+# Split, the debug parts and one Debian guest at a time share the cores
+# evenly; whole, the debug guest goes first and the others are niced.
+if [ "$debug_parts" -gt 1 ]; then
+	jobs=${PERSECMON_VM_JOBS:-$((debug_parts + 1))}
+	nice_level=${PERSECMON_VM_NICE:-0}
+else
+	jobs=${PERSECMON_VM_JOBS:-2}
+	nice_level=${PERSECMON_VM_NICE:-3}
+fi
+[[ $nice_level =~ ^[0-9]+$ ]] || nice_level=0
 unit_kernel=()
 unit_part=()
 for k in "${kernels[@]}"; do

@@ -6,7 +6,7 @@
 # exactly once, with produced = consumed + dropped on every CPU, in text
 # and in JSON; the status views agree with the reader.
 # vm-timeout: 300
-# vm-cost: 150
+# vm-cost: 140
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

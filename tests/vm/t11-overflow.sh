@@ -8,7 +8,7 @@
 # produced = consumed + dropped exactly. The module's status view counts
 # the same drops.
 # vm-timeout: 300
-# vm-cost: 140
+# vm-cost: 80
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

@@ -5,7 +5,7 @@
 # the same time, each see exactly their own events, and a session that did
 # not enable the group sees none. The filters die with the session.
 # vm-timeout: 300
-# vm-cost: 300
+# vm-cost: 170
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

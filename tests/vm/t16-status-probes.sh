@@ -8,7 +8,7 @@
 # have counted at least those reads; once disabled, they are detached
 # again and the counts do not move.
 # vm-timeout: 300
-# vm-cost: 280
+# vm-cost: 200
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

@@ -14,7 +14,7 @@
 # globally (no session, no ring write), the "opens" table must count
 # exactly the opens and failed opens of a workload's pid.
 # vm-timeout: 600
-# vm-cost: 860
+# vm-cost: 270
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

@@ -16,7 +16,7 @@
 # ring write, and persecmon biolatency (-D --json, -P -m) and biotop
 # (--json, -C) must report it; alone, they attach the group themselves.
 # vm-timeout: 300
-# vm-cost: 400
+# vm-cost: 390
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

@@ -18,7 +18,7 @@
 # program with clang at start, which takes minutes under TCG, so it is
 # started first and compiles while the rest runs.
 # vm-timeout: 900
-# vm-cost: 500
+# vm-cost: 230
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

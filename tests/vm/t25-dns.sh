@@ -22,7 +22,7 @@
 # process while attached and clears it after. With PM_T25_BCC=1 (slow:
 # bcc compiles with clang in the guest), compares with bcc's gethostlatency.
 # vm-timeout: 240
-# vm-cost: 570
+# vm-cost: 240
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

@@ -18,7 +18,7 @@
 #   functions: every cycle attaches all and leaves nothing behind.
 # The runner checks dmesg, and kmemleak on the debug kernel.
 # vm-timeout: 300
-# vm-cost: 700
+# vm-cost: 310
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

@@ -20,7 +20,7 @@
 # With the group on only globally, the kretprobes still count the execs
 # but the return handler never runs (no failed exec is counted).
 # vm-timeout: 300
-# vm-cost: 290
+# vm-cost: 150
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"

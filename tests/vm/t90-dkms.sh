@@ -11,7 +11,7 @@
 # (PM_DKMS_TREE, see run-all.sh) the host has already run the same
 # `dkms add` and `dkms build` for this kernel into a private DKMS tree, and
 # this test starts at `dkms install` from that tree.
-# vm-timeout: 1500
+# vm-timeout: 2400
 # vm-cost: 30
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
