@@ -246,7 +246,8 @@ BT
 	stop_reader files2 "$reader_pid"
 	python3 - "$PM_ARTIFACTS/bt.txt" "$PM_ARTIFACTS/files2.out" "$manifest" "$PM_ARTIFACTS/nobody.json" "$dir" <<'PY' || fail "bpftrace and ours disagree"
 import json, sys
-bt_lines = open(sys.argv[1]).read().splitlines()
+# Every process's opens: a path of another may not be UTF-8.
+bt_lines = open(sys.argv[1], errors="replace").read().splitlines()
 recs = [json.loads(l) for l in open(sys.argv[2])]
 ops = json.load(open(sys.argv[3]))
 nobody = json.load(open(sys.argv[4]))
