@@ -5,15 +5,15 @@
 #
 #   run-all.sh [TEST...]
 #
-# PERSECMON_VM_JOBS guests (default 2) run at a time, longest first: the
-# debug kernel (KASAN and lockdep under emulation: as long as the others
-# together), then Debian's newest, then the rest. The debug guest (one
-# vCPU) and a Debian guest (one TCG thread) each keep a core busy; beside
-# the debug kernel, which sets the suite's length, the others run at
-# nice PERSECMON_VM_NICE (default 3), so host-side work (a DKMS build)
-# takes their core, not its. A machine with more cores can split the
-# debug kernel's suite into PERSECMON_VM_DEBUG_PARTS guests (default 1;
-# run-vm.sh PERSECMON_VM_PART; tests/vm/README.md, "Parts").
+# The debug kernel (KASAN and lockdep under emulation) needs about 71
+# minutes of one core for its tests, more than Debian's kernels together,
+# and its guest has one vCPU. So its suite is split into
+# PERSECMON_VM_DEBUG_PARTS guests (default 2; run-vm.sh PERSECMON_VM_PART;
+# tests/vm/README.md, "Parts"), and they run beside one Debian guest at a
+# time, newest first: PERSECMON_VM_JOBS guests at once (default parts +
+# 1), sharing the cores evenly (PERSECMON_VM_NICE, default 0, nices the
+# Debian guests). A suite narrowed to some tests is not split; then 2
+# guests run at once, the debug one first and the others at nice 3.
 #
 # Progress: each test's verdict is printed as a "#" line on stderr when
 # it ends, so that a run cut short (a CI timeout) shows how far each
