@@ -27,8 +27,7 @@ step() {
 	# Streamed as it runs: a long step (the VM suite) shows progress.
 	"$@" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
-	echo "# $name took $((SECONDS - began)) s" >>"$out"
-	echo "# $name took $((SECONDS - began)) s"
+	echo "# $name took $((SECONDS - began)) s" | tee -a "$out"
 	cat "$out" >>"$log"
 	if [ "$rc" -ne 0 ] && ! grep -qE '^not ok' "$out"; then
 		echo "not ok - $name (exit $rc)" | tee -a "$log"

@@ -271,10 +271,12 @@ fi
 "$here/mkinitramfs.sh" "$rel" "$config" "$run/initramfs.cpio" ||
 	die "cannot build the initramfs for $rel"
 
+# The progress lines say how far into the run each test ended.
+printf -v run_started "%(%s)T" -1
+
 # DKMS built on the host: the same add and build a user's machine runs,
 # for this kernel's headers, in a private DKMS tree the guest sees at the
 # same path. Its failure is t90's to report, with this log.
-printf -v run_started "%(%s)T" -1
 dkms_tree=
 if [ "${PERSECMON_VM_DKMS:-guest}" = host ] && [ -d "/lib/modules/$rel/build" ] &&
 	printf '%s\n' "${tests[@]}" | grep -q '/t90-dkms\.sh$'; then
