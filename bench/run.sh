@@ -291,8 +291,10 @@ vfsstat counters and latency histograms) is measured doing its full job,
 comparable to bcc's counting and histogram tools. A group that works only
 for sessions (files: its entry handler returns at once when no session
 listens, as the status note's zero counts show) is measured idle, which
-is **not** the cost of tracing with it. The streaming setup (a session
-plus a reader draining the ring) is still to be added to \`bench_ours\`.
+is **not** the cost of tracing with it. The streaming rows
+("persecmon-GROUP-stream", \`bench_ours_stream\`) are that cost: one
+session enables the group for itself and a reader on the same CPU drains
+its rings, counting every record (\`persecmon-read -g GROUP -q\`).
 A group the module does not have yet says "not yet measurable" and holds
 no number.
 

@@ -7,6 +7,7 @@
  * and the frame format.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "persecmon/symbolize.h"
@@ -276,6 +278,58 @@ static void usyms_module_mappings(void **state)
 }
 
 /*
+ * A process that exec()ed, then exited: the last read of its maps holds
+ * the old image, the module's record the new one. Once a read finds the
+ * process gone, the record wins; while it lives, its maps do.
+ */
+static void usyms_gone_prefers_module_mappings(void **state)
+{
+	uintptr_t target = (uintptr_t)pm_test_symbol_target;
+	uint64_t start = 0, end = 0, offset = 0;
+	char root[] = "/tmp/pm-usyms-XXXXXX", dir[64], maps[96], path[4096];
+	struct pm_usyms *us;
+	struct pm_sym sym;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(self_mapping(target, &start, &end, &offset, path,
+				      sizeof(path)), 0);
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/4242", root);
+	snprintf(maps, sizeof(maps), "%s/maps", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	f = fopen(maps, "w");
+	assert_non_null(f);
+	fprintf(f, "%" PRIx64 "-%" PRIx64 " r-xp %08" PRIx64
+		" 00:00 0 /nonexistent/old-image\n", start, end, offset);
+	fprintf(f, "%" PRIx64 "-%" PRIx64 " r-xp 00000000 00:00 0 /nonexistent/other.so\n",
+		end + 0x100000, end + 0x200000);
+	fclose(f);
+
+	us = pm_usyms_new(4242, root);
+	assert_non_null(us);
+	assert_int_equal(pm_usyms_refresh(us), 0);
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, path), 0);
+	/* Alive: its own maps, whatever the module said. */
+	assert_false(pm_usyms_lookup(us, target + 1, &sym));
+	assert_string_equal(sym.module, "old-image");
+
+	assert_int_equal(unlink(maps), 0);
+	assert_int_equal(pm_usyms_refresh(us), -ENOENT);
+	assert_true(pm_usyms_lookup(us, target + 1, &sym));
+	assert_string_equal(sym.name, "pm_test_symbol_target");
+	assert_string_equal(sym.module, "test_lib_symbolize");
+	/* What no record covers still comes from the last read. */
+	assert_false(pm_usyms_lookup(us, end + 0x100010, &sym));
+	assert_string_equal(sym.module, "other.so");
+
+	pm_usyms_close(us);
+	pm_usyms_cache_free();
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(rmdir(root), 0);
+}
+
+/*
  * A stripped copy of this binary that only names its debug file
  * (.gnu_debuglink, next to it): the symbols come from there (libdwfl).
  */
@@ -335,6 +389,7 @@ int main(void)
 		cmocka_unit_test(usyms_self),
 		cmocka_unit_test(usyms_no_process),
 		cmocka_unit_test(usyms_module_mappings),
+		cmocka_unit_test(usyms_gone_prefers_module_mappings),
 		cmocka_unit_test(usyms_separate_debug_file),
 	};
 

@@ -17,7 +17,8 @@
 # (the default: the session is quiet, FILTER_QUIET, and writes no
 # allocation record, which is checked) and paired from the records
 # (--stream); and the text form. Then: frames of a process that exited
-# before the report, named from the module's mapping records; the global
+# before the report, named from the module's mapping records, and by a
+# session that joined after the stacks were made; the global
 # set forgetting an exited process's blocks; an exec dropping the old
 # image's blocks. The runner fails the test on any kernel warning.
 # vm-timeout: 600
@@ -297,6 +298,46 @@ assert st["stack"][1].startswith("plugin_leak_many+") and st["stack"][1].endswit
 assert any(f.startswith("main+") and f.endswith("[plugin-host]") for f in st["stack"]), st["stack"]
 print("ok: %d bytes in %d allocations from %s, reported after pid %d exited (%d mapping records)" %
       (k * s, k, " <- ".join(st["stack"][:3]), pid, last["kernel_mappings"]))
+PY
+
+info "=== a session that joins late, and the process exits before its first report"
+# memleak -p (early) has the group while plugin-host leaks from its
+# library, so the module describes those stacks' mappings then, to that
+# session alone. A second memleak -p (late) attaches after the leaks and
+# the early one stops; the process exits long before the late one's
+# first interval. Its report, made after the exit, must still name the
+# library's frames: it read the process's mappings when it attached.
+mkdir -p "$dir/l"
+"$dir/plugin-host" "$dir/l" "$dir/libpmplugin.so" "$K" "$S" - &
+wl=$!
+wait_file l/pid
+read -r lpid <"$dir/l/pid"
+start_tool memleak-early persecmon memleak -p "$lpid" --json 1
+mla=$TOOL_PID
+touch "$dir/l/go"
+wait_file l/done
+start_tool memleak-late persecmon memleak -p "$lpid" --json -T 20 60
+mlb=$TOOL_PID
+kill -INT "$mla"
+wait "$mla" || { cat "$PM_ARTIFACTS/memleak-early.err"; fail "persecmon memleak -p (early) exited $?"; }
+touch "$dir/l/exec"
+wait "$wl" || fail "plugin-host (late) failed"
+kill -INT "$mlb"
+wait "$mlb" || { cat "$PM_ARTIFACTS/memleak-late.err"; fail "persecmon memleak -p (late) exited $?"; }
+python3 - "$PM_ARTIFACTS/memleak-late.out" "$lpid" "$K" "$S" <<'PY' || fail "frames of stacks made before the session"
+import json, sys
+reports = [json.loads(l) for l in open(sys.argv[1])]
+pid, k, s = (int(x) for x in sys.argv[2:5])
+# One report: the interval (60 s) never came, the last is at SIGINT.
+assert len(reports) == 1 and reports[0]["final"], [r.get("final") for r in reports]
+st = [x for x in reports[0]["stacks"] if x["tgid"] == pid and x["allocations"] == k and x["bytes"] == k * s]
+assert len(st) == 1, [(x["allocations"], x["bytes"], x["stack"][:3]) for x in reports[0]["stacks"]]
+frames = st[0]["stack"]
+assert frames[0].startswith("plugin_leak+") and frames[0].endswith("[libpmplugin.so]"), frames
+assert frames[1].startswith("plugin_leak_many+"), frames
+assert any(f.startswith("main+") and f.endswith("[plugin-host]") for f in frames), frames
+print("ok: %d bytes in %d allocations from %s, made before the session joined, named after pid %d exited" %
+      (k * s, k, " <- ".join(frames[:3]), pid))
 PY
 
 info "=== global set: an exited process's blocks are forgotten, a live one's stay"

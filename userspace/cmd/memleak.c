@@ -231,8 +231,8 @@ static int on_kernel_record(struct memleak_state *st,
 
 /*
  * The symbolizer of @tgid. Its mappings are read now if it lives, and
- * again on a miss; when it is gone (it exited before the first report),
- * the module's PERSECMON_EV_MAP records describe them. NULL: no memory,
+ * again on a miss and at each report; when it is gone, the module's
+ * PERSECMON_EV_MAP records describe them. NULL: no memory,
  * or more processes than -p takes.
  */
 static struct pm_usyms *proc_syms(struct memleak_state *st, uint32_t tgid)
@@ -253,6 +253,26 @@ static struct pm_usyms *proc_syms(struct memleak_state *st, uint32_t tgid)
 	st->procs[st->nr_procs].tgid = tgid;
 	st->procs[st->nr_procs++].us = us;
 	return us;
+}
+
+/*
+ * Reads the mappings of every process named with -p and of those seen so
+ * far, as they are now. A process that is gone keeps its last ones, and
+ * the module's mapping records of it then come first.
+ */
+static void refresh_all_maps(struct memleak_state *st,
+			     const struct pm_cli *cli)
+{
+	size_t i, known;
+
+	pthread_mutex_lock(&st->lock);
+	known = st->nr_procs;
+	for (i = 0; i < known; i++)
+		pm_usyms_refresh(st->procs[i].us);
+	/* Those not seen yet are read as they are added. */
+	for (i = 0; i < cli->nr_pids; i++)
+		proc_syms(st, cli->pids[i]);
+	pthread_mutex_unlock(&st->lock);
 }
 
 static void on_map_record(struct memleak_state *st,
@@ -598,6 +618,9 @@ static int report(struct pm_snoop_ctx *sc, bool last)
 	uint64_t now = pm_monotonic_ns();
 	int ret;
 
+	/* Once per report, not per frame: an exec or an exit since the last. */
+	if (!st->kernel)
+		refresh_all_maps(st, sc->cli);
 	ret = st->table ? report_table(sc, last, now) :
 			  report_stream(sc, last, now);
 	if (ret)
@@ -771,6 +794,15 @@ static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
 		ret = setup_table(st, sc->cli->verbose, err);
 	if (ret < 0)
 		return ret;
+	/*
+	 * The module describes a stack's mappings once, to the sessions
+	 * that want its process when it is new: stacks made before this
+	 * session joined (the global set or another session had the group)
+	 * come with none. Read the mappings they were made in now, while
+	 * each process lives; it may exit before the first report.
+	 */
+	if (!st->has_command)
+		refresh_all_maps(st, sc->cli);
 	if (st->has_command) {
 		/* Everything is in place: let the command exec. */
 		if (pthread_create(&st->watcher, NULL, watch_command, st) != 0)

@@ -473,6 +473,11 @@ struct pm_usyms {
 	/* From the module's mapping records: for when the process is gone. */
 	struct umap *kmaps;
 	size_t nk, kcap;
+	/*
+	 * The last read found no mappings: @maps may predate an exec, while
+	 * the module described each mapping when a stack first used it.
+	 */
+	bool gone;
 };
 
 static void umaps_free(struct umap *maps, size_t n)
@@ -493,8 +498,10 @@ int pm_usyms_refresh(struct pm_usyms *us)
 
 	snprintf(path, sizeof(path), "%s/%u/maps", us->proc_root, us->pid);
 	f = fopen(path, "re");
-	if (!f)
+	if (!f) {
+		us->gone = errno == ENOENT || errno == ESRCH;
 		return -errno;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start, end, offset;
 		char perms[8], file[4096];
@@ -534,11 +541,13 @@ int pm_usyms_refresh(struct pm_usyms *us)
 	/* An exited process (a zombie) has no mappings: keep the last. */
 	if (!n) {
 		umaps_free(maps, n);
+		us->gone = true;
 		return -ESRCH;
 	}
 	umaps_free(us->maps, us->n);
 	us->maps = maps;
 	us->n = n;
+	us->gone = false;
 	return 0;
 }
 
@@ -679,7 +688,9 @@ bool pm_usyms_lookup(struct pm_usyms *us, uint64_t addr, struct pm_sym *sym)
 	memset(sym, 0, sizeof(*sym));
 	if (!addr)
 		return false;
-	m = umap_find(us, addr - 1);
+	m = us->gone ? umap_in(us->kmaps, us->nk, addr - 1) : NULL;
+	if (!m)
+		m = umap_find(us, addr - 1);
 	if (!m && pm_usyms_refresh(us) == 0)
 		m = umap_find(us, addr - 1);
 	if (!m)

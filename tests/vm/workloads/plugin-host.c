@@ -7,11 +7,13 @@
  * only what the kernel recorded while the process lived can name the
  * frames (t27-memleak.sh). With PROGRAM, it writes DIR/done after the
  * leaks, waits for DIR/exec and execs PROGRAM instead of exiting: the
- * leaked blocks go with the old image.
+ * leaked blocks go with the old image. PROGRAM "-" exits there instead:
+ * a tracer that starts between the leaks and the exit joins late.
  */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -55,6 +57,8 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/exec", argv[1]);
 	while (access(path, F_OK) != 0)
 		usleep(50000);
+	if (!strcmp(argv[5], "-"))
+		return 0;
 	execvp(argv[5], &argv[5]);
 	perror("plugin-host: exec");
 	return 1;

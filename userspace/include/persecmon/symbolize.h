@@ -60,8 +60,9 @@ struct pm_usyms *pm_usyms_new(uint32_t pid, const char *proc_root);
 void pm_usyms_close(struct pm_usyms *us);
 /*
  * A mapping the module described (PERSECMON_EV_MAP): used for addresses
- * that /proc/PID/maps does not cover, i.e. once the process is gone. It
- * replaces earlier ones it overlaps. 0, -EINVAL or -ENOMEM.
+ * that /proc/PID/maps does not cover, and first once a read of them found
+ * the process gone (the last ones read may predate an exec). It replaces
+ * earlier ones it overlaps. 0, -EINVAL or -ENOMEM.
  */
 int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
 			 uint64_t offset, const char *path);
