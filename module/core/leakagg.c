@@ -85,7 +85,7 @@ static int pm_leakagg_show_row(void *arg, const struct pm_leak_row *row)
 	if (row->stack)
 		seq_printf(m, "stack %u of tgid %u", row->stack, row->tgid);
 	else
-		seq_puts(m, "no stack (stack table full)");
+		seq_puts(m, "no stack (stack table full, or stack forgotten)");
 	seq_printf(m, ", oldest %llu ms ago\n",
 		   now > row->oldest_ns ? (now - row->oldest_ns) / NSEC_PER_MSEC
 					: 0);
@@ -110,6 +110,17 @@ int pm_leakagg_show(struct pm_leakagg *la, struct seq_file *m,
 void pm_leakagg_forget(struct pm_leakagg *la)
 {
 	pm_leaktab_forget_blocks(&la->tab);
+}
+
+int pm_leakagg_forget_stacks(struct pm_leakagg *la,
+			     bool (*drop)(void *arg, u32 tgid), void *arg)
+{
+	int ret;
+
+	mutex_lock(&la->lock);
+	ret = pm_leaktab_forget_stacks(&la->tab, drop, arg);
+	mutex_unlock(&la->lock);
+	return ret;
 }
 
 void pm_leakagg_losses(struct pm_leakagg *la, u64 out[3])

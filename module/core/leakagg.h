@@ -19,7 +19,10 @@
 
 struct pm_leakagg {
 	struct pm_leaktab tab;
-	/* Keeps reports (reads) and clears (group attach, detach) apart. */
+	/*
+	 * Keeps reports (reads), clears (group attach, detach) and
+	 * forgetting stacks apart.
+	 */
 	struct mutex lock;
 };
 
@@ -36,6 +39,9 @@ int pm_leakagg_rows(struct pm_leakagg *la, pm_agg_emit_fn emit, void *ctx);
 int pm_leakagg_show(struct pm_leakagg *la, struct seq_file *m,
 		    const char *what);
 void pm_leakagg_forget(struct pm_leakagg *la);
+/* pm_leaktab_forget_stacks(), apart from reports and clears. */
+int pm_leakagg_forget_stacks(struct pm_leakagg *la,
+			     bool (*drop)(void *arg, u32 tgid), void *arg);
 
 /* blocks_full, stacks_full, replaced into @out[0..2] (stat tables). */
 void pm_leakagg_losses(struct pm_leakagg *la, u64 out[3]);

@@ -58,30 +58,50 @@
  * block has its bit set, and a set bit names a slot that holds, or is
  * being given or taken from, a block of that home.
  *
- * Stack slots (insert-only, as in aggmap.c)
+ * Stack slots
  *
- *	state: EMPTY, BUSY, or READY: (hash << 2) | 2; a READY stack is
- *	immutable until pm_leaktab_clear()
+ *	state: EMPTY, BUSY, or READY: (gen << 34) | (hash << 2) | 2, gen
+ *	counting the slot's lives; a READY stack is immutable until it is
+ *	forgotten (pm_leaktab_forget_stacks()) or cleared
+ *	id:    the slot index plus one, in the low PM_LT_ID_SLOT_BITS bits,
+ *	       and the low bits of gen above them; 0 is "no stack"
  *
- * Find-or-add scans the window: READY with the same hash, tgid and frames
- * is the stack; an EMPTY slot is claimed with cmpxchg, written, and
- * published with a release store. Two contexts adding the same new stack
- * at once may each get a slot: a duplicate id, harmless (the report shows
- * the same frames twice, each with its own blocks). The id is the slot
- * index plus one.
+ * Find-or-add scans the whole window for READY with the same hash, tgid
+ * and frames: that is the stack, and its id comes from the state read
+ * (A), so that it names this life of the slot. Forgotten stacks leave
+ * EMPTY slots anywhere in a window, so an EMPTY slot does not end the
+ * search (it would add a duplicate of a stack further on); only a stack
+ * found nowhere in the window claims an EMPTY slot with cmpxchg, writes
+ * it, and publishes it with a release store (C). Two contexts adding the
+ * same new stack at once may each get a slot: a duplicate id, harmless
+ * (the report shows the same frames twice, each with its own blocks).
+ *
+ * Forgetting stacks (process context, apart from reports): one pass over
+ * the blocks marks the slots their ids name; a READY stack that no block
+ * names and whose process the caller says is gone is emptied with a
+ * cmpxchg from the very READY state judged. A writer that found the stack
+ * just before may still insert a block with its id: the id's gen no
+ * longer matches the slot's (emptied, perhaps refilled), and reports
+ * count that block as one without a stack rather than under another
+ * stack's frames.
  *
  * Report (process context)
  *
  * One pass over the blocks reads each LIVE slot, then checks with a read
  * barrier that its state is still the same LIVE(gen): a slot rewritten
- * meanwhile is left out rather than reported torn. Bytes, blocks and the
- * oldest time add up per stack; the rows are sorted by bytes. Blocks come
- * and go during the pass, so a report is a snapshot of each block, not of
- * the table as a whole. Callers keep reports and clears apart.
+ * meanwhile is left out rather than reported torn. A block whose stack id
+ * does not name the current life of its slot goes with the blocks
+ * without a stack. Bytes, blocks and the oldest time add up per stack;
+ * the rows are sorted by bytes. Blocks come and go during the pass, so a
+ * report is a snapshot of each block, not of the table as a whole.
+ * Callers keep reports, clears and forgetting stacks apart; writers only
+ * fill EMPTY stack slots meanwhile, so a READY stack stays as it is.
  */
 #ifdef __KERNEL__
+#include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/bug.h>
+#include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
@@ -100,6 +120,15 @@
 #define PM_LT_LIVE		2UL
 #define PM_LT_STATE_MASK	3UL
 
+/* Stack ids: slot index + 1 below, the slot's life above. */
+#define PM_LT_ID_SLOT_BITS	23
+#define PM_LT_ID_SLOT_MASK	((1U << PM_LT_ID_SLOT_BITS) - 1)
+#define PM_LT_STACK_GEN_SHIFT	34
+#define PM_LT_STACK_HASH_MASK	((1UL << PM_LT_STACK_GEN_SHIFT) - 1)
+
+static_assert(PM_LEAKTAB_CAPACITY_MAX < PM_LT_ID_SLOT_MASK);
+static_assert(sizeof(unsigned long) == 8);
+
 struct pm_leak_block {
 	unsigned long state;
 	unsigned long gen;	/* written only by the BUSY owner */
@@ -113,10 +142,23 @@ struct pm_leak_block {
 
 struct pm_leak_stack {
 	unsigned long state;
+	unsigned long gen;	/* written only by the BUSY owner */
 	u32 tgid;
 	u32 nr;
 	u64 frames[PM_LEAKTAB_FRAMES];
 };
+
+static inline u32 pm_lt_stack_id(unsigned int slot, unsigned long state)
+{
+	return (u32)(state >> PM_LT_STACK_GEN_SHIFT) << PM_LT_ID_SLOT_BITS |
+	       (slot + 1);
+}
+
+/* The slot of stack @id (not 0). */
+static inline unsigned int pm_lt_id_slot(u32 id)
+{
+	return (id & PM_LT_ID_SLOT_MASK) - 1;
+}
 
 static inline bool pm_lt_live(unsigned long state)
 {
@@ -164,38 +206,61 @@ void pm_leaktab_clear(struct pm_leaktab *lt)
 	atomic64_set(&lt->replaced, 0);
 }
 
+/*
+ * Whether @st holds @tgid's stack @frames. Its slot may be forgotten and
+ * refilled while we read: the caller's id is then stale, or no match.
+ */
+static bool pm_lt_stack_is(const struct pm_leak_stack *st, u32 tgid,
+			   const u64 *frames, unsigned int nr)
+{
+	unsigned int i;
+
+	if (READ_ONCE(st->tgid) != tgid || READ_ONCE(st->nr) != nr)
+		return false;
+	for (i = 0; i < nr; i++)
+		if (READ_ONCE(st->frames[i]) != frames[i])
+			return false;
+	return true;
+}
+
 u32 pm_leaktab_stack_add(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
 			 unsigned int nr, bool *added)
 {
 	u32 hash = pm_hash_words(lt->seed ^ tgid, frames, nr);
 	unsigned long ready = ((unsigned long)hash << 2) | PM_LT_LIVE;
-	unsigned int i = hash & lt->stack_mask, n;
+	unsigned int home = hash & lt->stack_mask, i, n, f;
 	struct pm_leak_stack *st;
 	unsigned long s;
 
 	if (added)
 		*added = false;
-	for (n = 0; n < PM_LEAKTAB_PROBE; n++, i = (i + 1) & lt->stack_mask) {
+	for (n = 0; n < PM_LEAKTAB_PROBE; n++) {
+		i = (home + n) & lt->stack_mask;
 		st = &lt->stacks[i];
 		/* (A): pairs with (C), a READY stack is complete. */
 		s = smp_load_acquire(&st->state);
-		if (s == PM_LT_EMPTY &&
-		    cmpxchg(&st->state, PM_LT_EMPTY, PM_LT_BUSY) ==
-		    PM_LT_EMPTY) {
-			st->tgid = tgid;
-			st->nr = nr;
-			memcpy(st->frames, frames, nr * sizeof(*frames));
-			/* (C): the stack before READY. */
-			smp_store_release(&st->state, ready);
-			if (added)
-				*added = true;
-			return i + 1;
-		}
-		if (s == PM_LT_EMPTY)	/* lost (B), which orders nothing: (A) */
-			s = smp_load_acquire(&st->state);
-		if (s == ready && st->tgid == tgid && st->nr == nr &&
-		    !memcmp(st->frames, frames, nr * sizeof(*frames)))
-			return i + 1;
+		if ((s & PM_LT_STACK_HASH_MASK) == ready &&
+		    pm_lt_stack_is(st, tgid, frames, nr))
+			return pm_lt_stack_id(i, s);
+	}
+	for (n = 0; n < PM_LEAKTAB_PROBE; n++) {
+		i = (home + n) & lt->stack_mask;
+		st = &lt->stacks[i];
+		if (READ_ONCE(st->state) != PM_LT_EMPTY ||
+		    cmpxchg(&st->state, PM_LT_EMPTY, PM_LT_BUSY) != PM_LT_EMPTY)
+			continue;
+		/* The first life's ids are the slot's index plus one. */
+		s = st->gen++ << PM_LT_STACK_GEN_SHIFT | ready;
+		/* Lookups may still compare the slot's previous life. */
+		WRITE_ONCE(st->tgid, tgid);
+		WRITE_ONCE(st->nr, nr);
+		for (f = 0; f < nr; f++)
+			WRITE_ONCE(st->frames[f], frames[f]);
+		/* (C): the stack before READY. */
+		smp_store_release(&st->state, s);
+		if (added)
+			*added = true;
+		return pm_lt_stack_id(i, s);
 	}
 	atomic64_inc(&lt->stacks_full);
 	return 0;
@@ -338,6 +403,65 @@ void pm_leaktab_forget_blocks(struct pm_leaktab *lt)
 	pm_leaktab_forget_if(lt, NULL, NULL);
 }
 
+int pm_leaktab_forget_stacks(struct pm_leaktab *lt,
+			     bool (*drop)(void *arg, u32 tgid), void *arg)
+{
+	unsigned int nstacks = lt->stack_mask + 1, i, forgotten = 0;
+	unsigned long *named, s;
+	struct pm_leak_stack *st;
+	u32 id;
+
+	named = bitmap_zalloc(nstacks, GFP_KERNEL);
+	if (!named)
+		return -ENOMEM;
+	for (i = 0; i <= lt->block_mask; i++) {
+		if (!(i % 4096))
+			cond_resched();
+		/* A block being written is not LIVE yet: see the top. */
+		if (!pm_lt_live(smp_load_acquire(&lt->blocks[i].state)))
+			continue;
+		id = READ_ONCE(lt->blocks[i].stack);
+		if (id)
+			__set_bit(pm_lt_id_slot(id) & lt->stack_mask, named);
+	}
+	for (i = 0; i < nstacks; i++) {
+		if (!(i % 4096))
+			cond_resched();
+		st = &lt->stacks[i];
+		/* (A): the tgid of this READY life. */
+		s = smp_load_acquire(&st->state);
+		if (!pm_lt_live(s) || test_bit(i, named) ||
+		    !drop(arg, READ_ONCE(st->tgid)))
+			continue;
+		/* Only the life judged: a stack never comes back as it was. */
+		if (cmpxchg(&st->state, s, PM_LT_EMPTY) == s)
+			forgotten++;
+	}
+	bitmap_free(named);
+	return forgotten;
+}
+
+/*
+ * The report row of the blocks with stack @id: its slot plus one while
+ * @id names the slot's current READY life, else 0 (no stack).
+ */
+static unsigned int pm_lt_stack_row(struct pm_leaktab *lt, u32 id)
+{
+	unsigned int slot;
+	unsigned long s;
+
+	if (!id)
+		return 0;
+	slot = pm_lt_id_slot(id);
+	if (slot > lt->stack_mask)
+		return 0;
+	/* (A): pairs with (C); the frames are read after it. */
+	s = smp_load_acquire(&lt->stacks[slot].state);
+	if (!pm_lt_live(s) || pm_lt_stack_id(slot, s) != id)
+		return 0;
+	return slot + 1;
+}
+
 static int pm_lt_row_cmp(const void *a, const void *b)
 {
 	const struct pm_leak_row *x = a, *y = b;
@@ -374,9 +498,9 @@ int pm_leaktab_report(struct pm_leaktab *lt,
 		time_ns = READ_ONCE(b->time_ns);
 		/* The fields belong to the state read above. */
 		smp_rmb();
-		if (READ_ONCE(b->state) != s || stack > nstacks)
+		if (READ_ONCE(b->state) != s)
 			continue;
-		r = &rows[stack];
+		r = &rows[pm_lt_stack_row(lt, stack)];
 		if (!r->allocations || time_ns < r->oldest_ns)
 			r->oldest_ns = time_ns;
 		r->bytes += size;
@@ -388,10 +512,15 @@ int pm_leaktab_report(struct pm_leaktab *lt,
 		if (!rows[i].allocations)
 			continue;
 		rows[nrows] = rows[i];
-		rows[nrows].stack = i;
+		rows[nrows].stack = 0;
 		if (i) {
-			/* READY stacks are immutable: no copy needed. */
+			/*
+			 * Immutable while READY, and no stack is forgotten
+			 * during a report: no copy needed.
+			 */
 			st = &lt->stacks[i - 1];
+			rows[nrows].stack = pm_lt_stack_id(i - 1,
+							   READ_ONCE(st->state));
 			rows[nrows].tgid = st->tgid;
 			rows[nrows].nr_frames = min_t(u32, st->nr,
 						      PM_LEAKTAB_FRAMES);

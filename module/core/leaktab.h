@@ -16,6 +16,8 @@
  *		stack = pm_leaktab_stack(&lt, tgid, frames, nr);
  *		pm_leaktab_insert(&lt, tgid, addr, size, stack, now_ns);
  *	free(@addr):	pm_leaktab_remove(&lt, tgid, addr);
+ *	processes gone:	pm_leaktab_forget_if(&lt, orphaned, arg);
+ *			pm_leaktab_forget_stacks(&lt, gone, arg);
  *	report (process context):	pm_leaktab_report(&lt, fn, arg);
  *	exit:	pm_leaktab_destroy(&lt);
  *
@@ -77,6 +79,8 @@ void pm_leaktab_clear(struct pm_leaktab *lt);
 /*
  * The id of @tgid's stack @frames (@nr <= PM_LEAKTAB_FRAMES), added if
  * new; 0 if the stack table has no slot for it (counted in stacks_full).
+ * An id names one life of a slot: a stack forgotten and a new one in its
+ * slot have different ids.
  * @added (may be NULL) tells whether this call added it: true for one
  * caller per stack, except that two threads adding the same new stack at
  * once may both add it (two ids, two report rows).
@@ -105,6 +109,16 @@ bool pm_leaktab_insert(struct pm_leaktab *lt, u32 tgid, u64 addr, u64 size,
 void pm_leaktab_forget_blocks(struct pm_leaktab *lt);
 
 /*
+ * Forgets the stacks that no block names and for which @drop(@arg, tgid)
+ * is true (their process is gone), while writers may run: a block a
+ * writer still gives such a stack's id is reported without a stack.
+ * Returns how many, or -ENOMEM. Process context, apart from reports and
+ * clears: may sleep.
+ */
+int pm_leaktab_forget_stacks(struct pm_leaktab *lt,
+			     bool (*drop)(void *arg, u32 tgid), void *arg);
+
+/*
  * Forgets the blocks for which @drop(@arg, tgid, time_ns) is true (all
  * without @drop), while writers may run; returns how many. @drop may
  * see a block that changes meanwhile: only the one it judged is taken.
@@ -120,8 +134,9 @@ bool pm_leaktab_remove(struct pm_leaktab *lt, u32 tgid, u64 addr);
 
 /*
  * Calls @fn for every stack with outstanding blocks, largest bytes first
- * (blocks without a stack: one row, stack 0 and tgid 0), until it
- * returns non-zero, which is returned. Process context: allocates.
+ * (blocks without a stack, or whose stack was forgotten: one row, stack 0
+ * and tgid 0), until it returns non-zero, which is returned. Process
+ * context: allocates.
  * Blocks that come and go meanwhile may or may not be counted.
  */
 int pm_leaktab_report(struct pm_leaktab *lt,

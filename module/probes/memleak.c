@@ -39,7 +39,8 @@
  * "memleak" (AGG_DUMP rows, and a bcc-style debugfs text). Its capacity is
  * fixed at load (memleak_blocks, memleak_stacks); what does not fit is
  * counted in "memleakstat". Both are emptied when the group attaches and
- * when it detaches; stacks are never removed in between.
+ * when it detaches; in between, blocks go when freed and both go when
+ * their process does (below).
  *
  * Exited processes: a process that exits without freeing would hold its
  * blocks' slots until the group detaches. When a thread group dies
@@ -53,7 +54,10 @@
  * image before are gone whoever names the process, so sched_process_exec
  * logs (tgid, time) for a process whose blocks are kept and the next
  * sweep drops its blocks older than the exec ("exec_forgotten"; a full
- * log leaves them until the exit, "exec_missed").
+ * log leaves them until the exit, "exec_missed"). Then the sweep forgets
+ * the stacks that no block names any more and whose process is gone
+ * ("stacks_forgotten"), so that the stack table does not fill up with
+ * the dead; an exec's old stacks stay until the exit.
  *
  * File mappings (PERSECMON_EV_MAP): a stack's frames are addresses in one
  * process, meaningless once it is gone. When a session wants an
@@ -152,7 +156,7 @@ enum {
 	PM_ML_STAT_NR,
 };
 /* memleakstat's columns after the counters: from the leak table. */
-#define PM_ML_STAT_COLUMNS	(PM_ML_STAT_NR + 7)
+#define PM_ML_STAT_COLUMNS	(PM_ML_STAT_NR + 8)
 
 /* Exits within this delay share one sweep of the table. */
 #define PM_ML_SWEEP_DELAY	HZ
@@ -206,6 +210,7 @@ static struct pm_agg_counters pm_ml_stat;
 static struct pm_leakagg pm_ml_leaks;
 /* Blocks forgotten because their process exited (memleakstat). */
 static atomic64_t pm_ml_exit_forgotten;
+static atomic64_t pm_ml_stacks_forgotten;
 
 /* Whether allocations are paired at all: some session or the global set. */
 static bool pm_ml_tracking(void)
@@ -665,9 +670,10 @@ static u64 pm_ml_process_start(u32 tgid)
  * (gone, exiting, or replaced by a newer one with the same pid) or its
  * image (an exec came after it).
  */
-static bool pm_ml_block_orphaned(void *arg, u32 tgid, u64 time_ns)
+/* @tgid's slot of @cache, filled if it held another. */
+static unsigned int pm_ml_sweep_lookup(struct pm_ml_sweep_cache *cache,
+				       u32 tgid)
 {
-	struct pm_ml_sweep_cache *cache = arg;
 	unsigned int i = hash_32(tgid, ilog2(PM_ML_SWEEP_CACHE));
 
 	if (cache->tgid[i] != tgid) {
@@ -675,6 +681,14 @@ static bool pm_ml_block_orphaned(void *arg, u32 tgid, u64 time_ns)
 		cache->start[i] = pm_ml_process_start(tgid);
 		cache->exec[i] = pm_ml_last_exec(cache, tgid);
 	}
+	return i;
+}
+
+static bool pm_ml_block_orphaned(void *arg, u32 tgid, u64 time_ns)
+{
+	struct pm_ml_sweep_cache *cache = arg;
+	unsigned int i = pm_ml_sweep_lookup(cache, tgid);
+
 	if (cache->start[i] > time_ns)
 		return true;
 	if (cache->exec[i] > time_ns) {
@@ -684,10 +698,23 @@ static bool pm_ml_block_orphaned(void *arg, u32 tgid, u64 time_ns)
 	return false;
 }
 
+/*
+ * Whether the stack of @tgid is of a process gone or exiting that no
+ * session names. A newer process with the same pid keeps it: it may be
+ * the same program, with the same stacks, and it goes at that one's exit.
+ */
+static bool pm_ml_stack_orphaned(void *arg, u32 tgid)
+{
+	struct pm_ml_sweep_cache *cache = arg;
+
+	return cache->start[pm_ml_sweep_lookup(cache, tgid)] == U64_MAX;
+}
+
 static void pm_ml_sweep_fn(struct work_struct *work)
 {
 	struct pm_ml_sweep_cache cache = {};
 	unsigned int n;
+	int stacks;
 
 	spin_lock(&pm_ml_execs_lock);
 	cache.nr_execs = pm_ml_nr_execs;
@@ -699,6 +726,11 @@ static void pm_ml_sweep_fn(struct work_struct *work)
 				 &cache);
 	atomic64_add(n - cache.exec_dropped, &pm_ml_exit_forgotten);
 	atomic64_add(cache.exec_dropped, &pm_ml_exec_forgotten);
+	/* After the blocks: a dead process's stacks are named by none. */
+	stacks = pm_leakagg_forget_stacks(&pm_ml_leaks, pm_ml_stack_orphaned,
+					  &cache);
+	if (stacks > 0)
+		atomic64_add(stacks, &pm_ml_stacks_forgotten);
 }
 
 static DECLARE_DELAYED_WORK(pm_ml_sweep, pm_ml_sweep_fn);
@@ -807,6 +839,7 @@ static int pm_ml_stat_rows(pm_agg_emit_fn emit, void *ctx)
 	values[PM_ML_STAT_NR + 4] = atomic64_read(&pm_ml_maps_missed);
 	values[PM_ML_STAT_NR + 5] = atomic64_read(&pm_ml_exec_forgotten);
 	values[PM_ML_STAT_NR + 6] = atomic64_read(&pm_ml_exec_missed);
+	values[PM_ML_STAT_NR + 7] = atomic64_read(&pm_ml_stacks_forgotten);
 	return emit(ctx, "all", values, ARRAY_SIZE(values));
 }
 
@@ -817,11 +850,12 @@ static void pm_ml_stat_reset(void)
 	atomic64_set(&pm_ml_maps_missed, 0);
 	atomic64_set(&pm_ml_exec_forgotten, 0);
 	atomic64_set(&pm_ml_exec_missed, 0);
+	atomic64_set(&pm_ml_stacks_forgotten, 0);
 }
 
 static struct pm_agg_table pm_ml_stat_table = {
 	.name = "memleakstat",
-	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out,blocks_full,stacks_full,replaced,exit_forgotten,maps_missed,exec_forgotten,exec_missed",
+	.columns = "malloc,calloc,realloc,posix_memalign,aligned_alloc,memalign,valloc,pvalloc,free,alloc_bytes,failed,untracked,mismatched,sampled_out,blocks_full,stacks_full,replaced,exit_forgotten,maps_missed,exec_forgotten,exec_missed,stacks_forgotten",
 	.rows = pm_ml_stat_rows,
 	.reset = pm_ml_stat_reset,
 };

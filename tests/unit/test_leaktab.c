@@ -195,6 +195,92 @@ static void forget_if(void **state)
 	pm_leaktab_destroy(&lt);
 }
 
+static bool tgid_30_gone(void *arg, u32 tgid)
+{
+	unsigned int *calls = arg;
+
+	(*calls)++;
+	return tgid == 30;
+}
+
+static bool tgid_40_gone(void *arg, u32 tgid)
+{
+	(void)arg;
+	return tgid == 40;
+}
+
+static void forget_stacks(void **state)
+{
+	u64 fa[2] = { 0x401000, 0x402000 }, fb[1] = { 0x403000 };
+	u64 fc[1] = { 0x404000 }, frame[1];
+	unsigned int calls = 0, i;
+	u32 a, b, c, b2, ids[PM_LEAKTAB_PROBE];
+	struct pm_leaktab lt;
+	struct report *r;
+	bool added;
+
+	(void)state;
+	assert_int_equal(pm_leaktab_init(&lt, 1 << 8, 1 << 6), 0);
+	a = pm_leaktab_stack(&lt, 30, fa, 2);
+	b = pm_leaktab_stack(&lt, 30, fb, 1);
+	c = pm_leaktab_stack(&lt, 31, fc, 1);
+	/* Ids of first lives are small: the slot's index plus one. */
+	assert_true(a && a <= 64 && b && b <= 64 && c && c <= 64);
+	assert_true(pm_leaktab_insert(&lt, 30, 0x1000, 24, a, 1));
+	/* A: a block names it; B: none, tgid 30 gone; C: tgid 31 lives. */
+	assert_int_equal(pm_leaktab_forget_stacks(&lt, tgid_30_gone, &calls), 1);
+	assert_int_equal(calls, 2);
+	assert_int_equal(pm_leaktab_stack(&lt, 30, fa, 2), a);
+	assert_int_equal(pm_leaktab_stack(&lt, 31, fc, 1), c);
+	/* B again is a new stack, with a new id even in the same slot. */
+	b2 = pm_leaktab_stack_add(&lt, 30, fb, 1, &added);
+	assert_true(added);
+	assert_int_not_equal(b2, 0);
+	assert_int_not_equal(b2, b);
+	/* A block given B's old id (a writer that raced) has no stack. */
+	assert_true(pm_leaktab_insert(&lt, 30, 0x2000, 8, b, 2));
+	r = report(&lt);
+	assert_int_equal(r->n, 2);
+	assert_int_equal(row_of(r, a)->bytes, 24);
+	assert_int_equal(row_of(r, a)->nr_frames, 2);
+	assert_int_equal(row_of(r, 0)->bytes, 8);
+	assert_int_equal(row_of(r, 0)->tgid, 0);
+	assert_null(row_of(r, b));
+	assert_null(row_of(r, b2));
+	free(r);
+	pm_leaktab_destroy(&lt);
+
+	/*
+	 * A table of one window: every stack shares every slot. Forgetting
+	 * leaves holes between the survivors; a survivor is still found
+	 * (never added again behind a hole), and the holes take new ones.
+	 */
+	assert_int_equal(pm_leaktab_init(&lt, PM_LEAKTAB_PROBE,
+					 PM_LEAKTAB_PROBE), 0);
+	for (i = 0; i < PM_LEAKTAB_PROBE; i++) {
+		frame[0] = 0x500000 + i;
+		ids[i] = pm_leaktab_stack(&lt, 40 + i % 2, frame, 1);
+		assert_int_not_equal(ids[i], 0);
+	}
+	assert_int_equal(pm_leaktab_forget_stacks(&lt, tgid_40_gone, NULL),
+			 PM_LEAKTAB_PROBE / 2);
+	for (i = 1; i < PM_LEAKTAB_PROBE; i += 2) {
+		frame[0] = 0x500000 + i;
+		assert_int_equal(pm_leaktab_stack_add(&lt, 41, frame, 1,
+						      &added), ids[i]);
+		assert_false(added);
+	}
+	for (i = 0; i < PM_LEAKTAB_PROBE / 2; i++) {
+		frame[0] = 0x600000 + i;
+		assert_int_not_equal(pm_leaktab_stack(&lt, 42, frame, 1), 0);
+	}
+	assert_int_equal(atomic64_read(&lt.stacks_full), 0);
+	frame[0] = 0x700000;
+	assert_int_equal(pm_leaktab_stack(&lt, 42, frame, 1), 0);
+	assert_int_equal(atomic64_read(&lt.stacks_full), 1);
+	pm_leaktab_destroy(&lt);
+}
+
 static void full(void **state)
 {
 	struct pm_leaktab lt;
@@ -350,6 +436,32 @@ struct mt_arg {
 	bool ok;
 };
 
+/* Transient processes: tgid MT_GONE + worker, with a stack per round. */
+#define MT_GONE		1000
+
+static bool mt_gone(void *arg, u32 tgid)
+{
+	(void)arg;
+	return tgid > MT_GONE;
+}
+
+static int mt_done;
+static unsigned long mt_forgotten;
+
+/* Forgets the transient stacks while the workers run. */
+static void *mt_forgetter(void *p)
+{
+	struct pm_leaktab *lt = p;
+	int n;
+
+	while (!__atomic_load_n(&mt_done, __ATOMIC_ACQUIRE)) {
+		n = pm_leaktab_forget_stacks(lt, mt_gone, NULL);
+		assert_true(n >= 0);
+		mt_forgotten += (unsigned long)n;
+	}
+	return NULL;
+}
+
 static void *mt_worker(void *p)
 {
 	struct mt_arg *a = p;
@@ -357,7 +469,6 @@ static void *mt_worker(void *p)
 	unsigned int round, b;
 
 	a->ok = true;
-	a->stack = pm_leaktab_stack(a->lt, a->tgid, frames, 2);
 	for (round = 0; round < MT_ROUNDS; round++) {
 		for (b = 0; b < MT_BLOCKS; b++)
 			a->ok &= pm_leaktab_insert(a->lt, a->tgid, 0x7000 + b * 64,
@@ -366,10 +477,19 @@ static void *mt_worker(void *p)
 			if (round < MT_ROUNDS - 1 || b >= MT_LEFT)
 				a->ok &= pm_leaktab_remove(a->lt, a->tgid,
 							   0x7000 + b * 64);
-		/* Someone else's stack, concurrently with its owner. */
+		/* Someone else's stack, while its owner uses it. */
 		frames[1] = a->tgid % MT_THREADS + 1;
 		a->ok &= pm_leaktab_stack(a->lt, frames[1], frames, 2) != 0;
 		frames[1] = a->tgid;
+		/*
+		 * A stack of a process gone, forgotten meanwhile: ours is
+		 * still found as it was, never added again behind a hole.
+		 */
+		frames[0] = 0x2000 + round;
+		pm_leaktab_stack(a->lt, MT_GONE + a->tgid, frames, 2);
+		frames[0] = 0x1000;
+		a->ok &= pm_leaktab_stack(a->lt, a->tgid, frames, 2) ==
+			 a->stack;
 	}
 	return NULL;
 }
@@ -377,15 +497,29 @@ static void *mt_worker(void *p)
 static void concurrent(void **state)
 {
 	struct mt_arg args[MT_THREADS];
-	pthread_t th[MT_THREADS];
+	pthread_t th[MT_THREADS], forgetter;
 	struct pm_leaktab lt;
 	struct report *r;
 	size_t i;
 
 	(void)state;
 	assert_int_equal(pm_leaktab_init(&lt, 1 << 10, 64), 0);
+	mt_done = 0;
+	mt_forgotten = 0;
+	assert_int_equal(pthread_create(&forgetter, NULL, mt_forgetter, &lt),
+			 0);
 	for (i = 0; i < MT_THREADS; i++) {
+		u64 frames[2] = { 0x1000, i + 1 };
+
+		/*
+		 * Before the transient stacks may fill the table; and two
+		 * threads adding one new stack at once may get two ids.
+		 */
 		args[i] = (struct mt_arg){ .lt = &lt, .tgid = i + 1 };
+		args[i].stack = pm_leaktab_stack(&lt, i + 1, frames, 2);
+		assert_int_not_equal(args[i].stack, 0);
+	}
+	for (i = 0; i < MT_THREADS; i++) {
 		assert_int_equal(pthread_create(&th[i], NULL, mt_worker,
 						&args[i]), 0);
 	}
@@ -393,6 +527,11 @@ static void concurrent(void **state)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 		assert_true(args[i].ok);
 	}
+	__atomic_store_n(&mt_done, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(forgetter, NULL), 0);
+	assert_true(mt_forgotten > 0);
+	/* What the forgetter left of the transient ones goes now. */
+	pm_leaktab_forget_stacks(&lt, mt_gone, NULL);
 	r = report(&lt);
 	/* Each kept blocks 1..LEFT bytes: LEFT*(LEFT+1)/2. */
 	assert_int_equal(r->n, MT_THREADS);
@@ -413,6 +552,7 @@ int main(void)
 		cmocka_unit_test(insert_remove),
 		cmocka_unit_test(full),
 		cmocka_unit_test(forget_if),
+		cmocka_unit_test(forget_stacks),
 		cmocka_unit_test(randomized),
 		cmocka_unit_test(randomized_crowded),
 		cmocka_unit_test(concurrent),

@@ -16,10 +16,11 @@ what they never would, to check the kernel's side of the contract:
                           netlink dump (NLM_F_DUMP), --rcvbuf sets
                           SO_RCVBUF first; a receive buffer overrun fails
                           with ENOBUFS
-  nlraw.py memleak-global on|off
+  nlraw.py memleak-global on [LIBC] | off
                           UPROBE_ENABLE of memleak's malloc and free on
-                          our libc in the global set (every process), or
-                          DISABLE of the group there
+                          our libc (or the copy LIBC: only its users) in
+                          the global set (every process), or DISABLE of
+                          the group there
   nlraw.py uprobe-cycles N [LIBC]
                           N times: UPROBE_ENABLE of the dns group's three
                           libc functions and of memleak's malloc and free
@@ -347,12 +348,12 @@ def memleak_targets(path=LIBC):
                           flags=UPROBE_ENTRY)]
 
 
-def memleak_global(g, fam, state):
+def memleak_global(g, fam, state, path=LIBC):
     """The memleak group on malloc and free, in the global set or not."""
     cmd = header_enum("PERSECMON_CMD_")
     if state == "on":
         err, msg, _ = g.send_raw(fam, cmd["UPROBE_ENABLE"],
-                                 string(A["GROUP"], "memleak") + b"".join(memleak_targets()))
+                                 string(A["GROUP"], "memleak") + b"".join(memleak_targets(path)))
     elif state == "off":
         err, msg, _ = g.send_raw(fam, CMD["DISABLE"], string(A["GROUP"], "memleak"))
     else:
@@ -402,8 +403,8 @@ def main():
         bad = malformed(g, fam)
     elif mode == "agg-dump" and len(sys.argv) >= 3:
         sys.exit(agg_dump(g, fam, *sys.argv[2:]))
-    elif mode == "memleak-global" and len(sys.argv) == 3:
-        bad = memleak_global(g, fam, sys.argv[2])
+    elif mode == "memleak-global" and len(sys.argv) in (3, 4):
+        bad = memleak_global(g, fam, *sys.argv[2:])
     elif mode == "uprobe-cycles" and len(sys.argv) in (3, 4):
         bad = uprobe_cycles(g, fam, int(sys.argv[2]), *sys.argv[3:])
     else:

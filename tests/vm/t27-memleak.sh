@@ -20,7 +20,8 @@
 # before the report, named from the module's mapping records, and by a
 # session that joined after the stacks were made; the global
 # set forgetting an exited process's blocks; an exec dropping the old
-# image's blocks. The runner fails the test on any kernel warning.
+# image's blocks; a small stack table recycling the stacks of processes
+# gone. The runner fails the test on any kernel warning.
 # vm-timeout: 600
 # vm-cost: 540
 set -euo pipefail
@@ -450,6 +451,40 @@ print("ok: %d report(s) showed plugin_leak's blocks, the last (after the exec) n
 PY
 kill "$we"
 wait "$we" || true
+
+info "=== the stack table recycles the stacks of processes gone"
+# memleak_stacks=32, the smallest table (one probe window). Processes
+# that use a copy of libc (only they take its breakpoints) leak under the
+# global set, one after the other, each with its own stacks (ASLR), until
+# more stacks than the table holds have come through. After each exit,
+# the sweep forgets the process's blocks, then its stacks: the table
+# never runs out (stacks_full), however many processes come and go.
+unload_module
+load_module memleak_stacks=32
+stat_col() { awk -v c="$1" '$1 == "all" { print $c }' "$PM_DEBUGFS/memleakstat"; }
+mkdir -p "$dir/lib" "$dir/r"
+cp "$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)" "$dir/lib/libc.so.6"
+assert_cmd python3 "$nlraw" memleak-global on "$dir/lib/libc.so.6"
+runs=0
+forgotten=0
+while [ "$forgotten" -le 64 ] && [ "$runs" -lt 40 ]; do
+	before=$forgotten
+	LD_LIBRARY_PATH=$dir/lib "$dir/leaky" 3 100 1 2 "$dir/r" run >/dev/null ||
+		fail "leaky (run $runs) failed"
+	runs=$((runs + 1))
+	for ((i = 0; i < 40 * PM_SLOW; i++)); do
+		forgotten=$(stat_col 23)
+		[ "$forgotten" -gt "$before" ] && break
+		sleep 0.25
+	done
+	[ "$forgotten" -gt "$before" ] ||
+		fail "run $runs: none of its stacks forgotten $((10 * PM_SLOW)) s after its exit"
+done
+assert_cmd cat "$PM_DEBUGFS/memleakstat"
+info "$runs processes: $forgotten stacks forgotten, $(stat_col 19) blocks, in a table of 32 stacks"
+[ "$forgotten" -gt 64 ] || fail "only $forgotten stacks in $runs runs: the table was never turned over"
+assert_eq 0 "$(stat_col 17)" "stacks the table had no room for"
+assert_cmd python3 "$nlraw" memleak-global off
 
 unload_module
 rm -rf "$dir"

@@ -18,7 +18,7 @@
 #include <linux/ioctl.h>
 
 #define PERSECMON_ABI_MAJOR		1
-#define PERSECMON_ABI_MINOR		9
+#define PERSECMON_ABI_MINOR		10
 
 #define PERSECMON_DEVICE_NAME		"persecmon"
 #define PERSECMON_DEVICE_PATH		"/dev/persecmon"

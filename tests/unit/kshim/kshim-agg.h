@@ -19,6 +19,7 @@
 #ifndef PERSECMON_KSHIM_AGG_H
 #define PERSECMON_KSHIM_AGG_H
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -78,6 +79,19 @@ static inline void clear_bit(unsigned int nr, unsigned long *addr)
 	__atomic_fetch_and(addr, ~(1UL << nr), __ATOMIC_RELAXED);
 }
 
+/* Non-atomic, as the kernel's __set_bit() and test_bit() on a bitmap. */
+#define BITS_PER_LONG		(8 * (unsigned int)sizeof(long))
+
+static inline void __set_bit(unsigned int nr, unsigned long *addr)
+{
+	addr[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG);
+}
+
+static inline bool test_bit(unsigned int nr, const unsigned long *addr)
+{
+	return addr[nr / BITS_PER_LONG] >> (nr % BITS_PER_LONG) & 1;
+}
+
 /* The lowest set bit; undefined for 0, as in the kernel. */
 static inline unsigned long __ffs(unsigned long word)
 {
@@ -135,6 +149,10 @@ void *kshim_alloc(size_t n, size_t size, bool zero);
 #define kvmalloc_array(n, size, gfp)	kshim_alloc((n), (size), false)
 #define kfree(p)			free(p)
 #define kvfree(p)			free(p)
+#define bitmap_zalloc(nbits, gfp)	\
+	kshim_alloc(((nbits) + BITS_PER_LONG - 1) / BITS_PER_LONG,	\
+		    sizeof(unsigned long), true)
+#define bitmap_free(p)			free(p)
 
 /* Misc */
 
