@@ -23,7 +23,7 @@
 # image's blocks; a small stack table recycling the stacks of processes
 # gone. The runner fails the test on any kernel warning.
 # vm-timeout: 600
-# vm-cost: 540
+# vm-cost: 620
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"
@@ -385,7 +385,7 @@ wait "$wa" || fail "workload a failed"
 for ((i = 0; i < 20 * PM_SLOW; i++)); do
 	read -r ha hb <<<"$(held "$pa" "$pb")"
 	[ "$ha" -eq 0 ] && break
-	sleep 0.5
+	pm_nap 0.5
 done
 assert_cmd cat "$PM_DEBUGFS/memleakstat"
 forgotten=$(($(awk '$1 == "all" { print $19 }' "$PM_DEBUGFS/memleakstat") - forgotten_before))
@@ -425,7 +425,7 @@ touch "$dir/e/exec"
 for ((i = 0; i < 20 * PM_SLOW; i++)); do
 	dropped=$(($(awk '$1 == "all" { print $21 }' "$PM_DEBUGFS/memleakstat") - exec_before))
 	[ "$dropped" -ge "$K" ] && break
-	sleep 0.5
+	pm_nap 0.5
 done
 assert_cmd cat "$PM_DEBUGFS/memleakstat"
 assert_eq sleep "$(cat "/proc/$epid/comm")" "the process after its exec"
@@ -467,7 +467,7 @@ cp "$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)" "$dir/lib/libc.so.6"
 assert_cmd python3 "$nlraw" memleak-global on "$dir/lib/libc.so.6"
 runs=0
 forgotten=0
-while [ "$forgotten" -le 64 ] && [ "$runs" -lt 40 ]; do
+while [ "$forgotten" -le 32 ] && [ "$runs" -lt 40 ]; do
 	before=$forgotten
 	LD_LIBRARY_PATH=$dir/lib "$dir/leaky" 3 100 1 2 "$dir/r" run >/dev/null ||
 		fail "leaky (run $runs) failed"
@@ -475,14 +475,14 @@ while [ "$forgotten" -le 64 ] && [ "$runs" -lt 40 ]; do
 	for ((i = 0; i < 40 * PM_SLOW; i++)); do
 		forgotten=$(stat_col 23)
 		[ "$forgotten" -gt "$before" ] && break
-		sleep 0.25
+		pm_nap 0.25
 	done
 	[ "$forgotten" -gt "$before" ] ||
 		fail "run $runs: none of its stacks forgotten $((10 * PM_SLOW)) s after its exit"
 done
 assert_cmd cat "$PM_DEBUGFS/memleakstat"
 info "$runs processes: $forgotten stacks forgotten, $(stat_col 19) blocks, in a table of 32 stacks"
-[ "$forgotten" -gt 64 ] || fail "only $forgotten stacks in $runs runs: the table was never turned over"
+[ "$forgotten" -gt 32 ] || fail "only $forgotten stacks in $runs runs: the table was never turned over"
 assert_eq 0 "$(stat_col 17)" "stacks the table had no room for"
 assert_cmd python3 "$nlraw" memleak-global off
 
