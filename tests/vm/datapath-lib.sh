@@ -25,7 +25,7 @@ wait_tracing() {
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
 		grep -q '^Tracing' "$@" 2>/dev/null && return 0
 		[ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+		pm_nap 0.1
 	done
 	cat "$@"
 	fail "$*: the tool did not start"
@@ -73,7 +73,7 @@ wait_file() {
 	local i
 	for ((i = 0; i < 600 * PM_SLOW; i++)); do
 		[ -e "$dir/$1" ] && return 0
-		sleep 0.1
+		pm_nap 0.1
 	done
 	fail "the workload never wrote $1"
 }

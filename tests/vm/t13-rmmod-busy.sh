@@ -43,7 +43,7 @@ mapper=$!
 for _ in $(seq 1 $((100 * PM_SLOW))); do
 	[ -s "$PM_ARTIFACTS/mapped" ] && break
 	kill -0 "$mapper" 2>/dev/null || break
-	sleep 0.1
+	pm_nap 0.1
 done
 [ -s "$PM_ARTIFACTS/mapped" ] || fail "the mapping process did not map the buffers"
 assert_fails rmmod "$PM_MODULE"

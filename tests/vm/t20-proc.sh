@@ -42,7 +42,7 @@ snoop_text_pid=$!
 for ((i = 0; i < 300 * PM_SLOW; i++)); do
 	grep -q '^Tracing' "$PM_ARTIFACTS/snoop.err" &&
 		grep -q '^Tracing' "$PM_ARTIFACTS/snoop-text.err" && break
-	sleep 0.1
+	pm_nap 0.1
 done
 grep -q '^Tracing' "$PM_ARTIFACTS/snoop.err" || fail "execsnoop --json did not start"
 grep -q '^Tracing' "$PM_ARTIFACTS/snoop-text.err" || fail "execsnoop did not start"

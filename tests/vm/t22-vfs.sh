@@ -84,7 +84,7 @@ start_workload() {
 	wl=$!
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
 		[ -e "$ready" ] && return 0
-		sleep 0.1
+		pm_nap 0.1
 	done
 	fail "the workload never got ready"
 }
@@ -191,7 +191,7 @@ vfsstat_pid=$!
 # the group.
 for ((i = 0; i < 300 * PM_SLOW; i++)); do
 	grep -q '^group vfs probe vfs_read mechanism kretprobe attached 1 ' "$PM_DEBUGFS/probes" && break
-	sleep 0.1
+	pm_nap 0.1
 done
 sleep 1
 go_workload
@@ -342,7 +342,7 @@ wait_vfs_state() {
 	local i
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
 		[ "$(vfs_state)" = "$1" ] && return 0
-		sleep 0.1
+		pm_nap 0.1
 	done
 	fail "vfs group: '$(vfs_state)', expected '$1'"
 }

@@ -42,7 +42,7 @@ else
 fi
 for _ in $(seq 100); do
 	[ -b /dev/nullb0 ] && break
-	sleep 0.1
+	pm_nap 0.1
 done
 [ -b /dev/nullb0 ] || fail "null_blk loaded but /dev/nullb0 did not appear"
 read -r MAJMIN </sys/block/nullb0/dev
@@ -276,7 +276,7 @@ bpid=$(cat "$PM_ARTIFACTS/block-wb.pid")
 for _ in $(seq $((100 * PM_SLOW))); do
 	read -r wsect inflight < <(awk '{ print $7, $9 }' /sys/block/nullb0/stat)
 	[ $((wsect - wsect0)) -ge $((BCOUNT * 8)) ] && [ "$inflight" = 0 ] && break
-	sleep 0.1
+	pm_nap 0.1
 done
 echo "nullb0 sectors written meanwhile: $((wsect - wsect0))"
 [ $((wsect - wsect0)) -ge $((BCOUNT * 8)) ] || fail "writeback did not write the pages within $((10 * PM_SLOW)) s"

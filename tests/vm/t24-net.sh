@@ -168,7 +168,7 @@ python3 "$workload" "$N" "$M" "$v6" "$manifest" "$PM_ARTIFACTS/go" &
 wl=$!
 for ((i = 0; i < 100 * PM_SLOW; i++)); do
 	[ -s "$manifest.pid" ] && break
-	sleep 0.1
+	pm_nap 0.1
 done
 wpid=$(cat "$manifest.pid")
 [ "$wpid" = "$wl" ] || fail "workload pid $wpid, started as $wl"
@@ -312,7 +312,7 @@ started=$SECONDS
 for ((i = 0; i < 1200 * PM_SLOW && bcc_try; i++)); do
 	grep -q '^PID' "$PM_ARTIFACTS/bcc.txt" && break
 	kill -0 "$bcc_pid" 2>/dev/null || break
-	sleep 0.5
+	pm_nap 0.5
 done
 [ "$bcc_try" != 1 ] || echo "bcc's tcpconnlat: waited $((SECONDS - started)) s more for it to attach"
 if [ "$bcc_try" = 1 ] && grep -q '^PID' "$PM_ARTIFACTS/bcc.txt"; then

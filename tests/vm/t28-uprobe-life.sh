@@ -114,7 +114,7 @@ start_driver() {
 	DRV_FD[$name]=$fd
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
 		grep -q '^pid ' "$D/$name.status" && break
-		sleep 0.1
+		pm_nap 0.1
 	done
 	DRV_PID[$name]=$(awk '/^pid / { print $2 }' "$D/$name.status")
 	[ -n "${DRV_PID[$name]}" ] || fail "driver $name did not start"
@@ -129,7 +129,7 @@ drv() {
 	for ((i = 0; i < 600 * PM_SLOW; i++)); do
 		grep -q "^ok $DRV_SEQ " "$D/$name.status" && return 0
 		grep -q "^ok $DRV_SEQ\$" "$D/$name.status" && return 0
-		sleep 0.1
+		pm_nap 0.1
 	done
 	fail "driver $name: '$cmd $*' did not finish"
 }
@@ -174,7 +174,7 @@ blocked_lookup() {
 	drv "$1" slow "$2"
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
 		[ "$(queries)" -gt "$before" ] && return 0
-		sleep 0.1
+		pm_nap 0.1
 	done
 	fail "the lookup of $2 never reached the DNS server"
 }
@@ -183,7 +183,7 @@ dns_probes() {
 }
 
 load_module
-until grep -q listening "$D/silent-dns.log" 2>/dev/null; do sleep 0.1; done
+until grep -q listening "$D/silent-dns.log" 2>/dev/null; do pm_nap 0.1; done
 
 info "=== another mount namespace, its own libc (a copy)"
 cp "$LIBC" "$FILES/ns-libc.so.6"
@@ -236,7 +236,7 @@ blocked_lookup ns pm-blocked.test
 echo "exec ${DRV_SEQ}x" >&"${DRV_FD[ns]}"
 for ((i = 0; i < 300 * PM_SLOW; i++)); do
 	[ "$(cat "/proc/$ns/comm" 2>/dev/null)" = sleep ] && break
-	sleep 0.1
+	pm_nap 0.1
 done
 assert_eq sleep "$(cat "/proc/$ns/comm")" "the driver exec'd mid-lookup"
 sleep 1
@@ -299,7 +299,7 @@ busy=$!
 BG_PIDS+=("$busy")
 for ((i = 0; i < 300 * PM_SLOW; i++)); do
 	grep -q "$FILES/cyc/libc.so.6\$" "/proc/$busy/maps" && break
-	sleep 0.1
+	pm_nap 0.1
 done
 assert_grep "$FILES/cyc/libc.so.6\$" "/proc/$busy/maps"
 assert_cmd "$PY" "$(dirname "$0")/nlraw.py" uprobe-cycles "$CYCLES" "$FILES/cyc/libc.so.6"

@@ -98,7 +98,7 @@ done
 for s in "${snoops[@]}"; do
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
 		grep -q '^Tracing' "$PM_ARTIFACTS/$s.err" && break
-		sleep 0.1
+		pm_nap 0.1
 	done
 	grep -q '^Tracing' "$PM_ARTIFACTS/$s.err" || fail "execsnoop ($s) did not start"
 done

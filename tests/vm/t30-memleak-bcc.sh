@@ -100,7 +100,7 @@ sleep $((2 * interval + 1))
 reports=$(grep -c 'stacks with outstanding allocations:$' "$PM_ARTIFACTS/bcc.txt")
 for ((i = 0; i < 200 * interval; i++)); do
 	[ "$(grep -c 'stacks with outstanding allocations:$' "$PM_ARTIFACTS/bcc.txt")" -gt "$reports" ] && break
-	sleep 0.1
+	pm_nap 0.1
 done
 kill -TERM "$bcc_pid"
 wait "$bcc_pid" || true
