@@ -6,7 +6,8 @@
 # block layer's own cost dominates): one request issued and completed per
 # op. The floor is an empty probe on block_rq_issue and block_rq_complete;
 # compared with a bpftrace biolatency (bcc's biolatency and biosnoop do not
-# attach on Debian's 6.1 and 6.12) and PerSecMon's block group.
+# attach on Debian's 6.1 and 6.12) and PerSecMon's block group, keeping
+# its aggregates only and streaming to a reader.
 # vm-timeout: 1500
 set -uo pipefail
 # shellcheck source=bench/vm/lib.sh
@@ -37,6 +38,7 @@ fi
 floor_measure floor-block-tp 3 "empty probes on $block_submit_tp, block_rq_issue and block_rq_complete" \
 	tracepoints=$block_submit_tp,block_rq_issue,block_rq_complete
 bench_ours block floor-block-tp
+bench_ours_stream block floor-block-tp
 tool_measure bpftrace-biolatency floor-block-tp "bpftrace biolatency: issue time per request, log2 histogram at completion" \
 	'^ready' bpftrace -e 'tracepoint:block:block_rq_issue { @start[args->dev, args->sector] = nsecs; }
 tracepoint:block:block_rq_complete /@start[args->dev, args->sector]/ {

@@ -6,7 +6,8 @@
 # tcp_v4_connect() per op. Floors: a kretprobe on tcp_v4_connect (what
 # tcpconnect needs) and an empty probe on inet_sock_set_state (what a
 # connection-lifetime tool needs; several state changes per op). Compared
-# with bcc tcpconnect and PerSecMon's net group.
+# with bcc tcpconnect and PerSecMon's net group (aggregates only, and
+# streamed to a reader).
 # vm-timeout: 1500
 set -uo pipefail
 # shellcheck source=bench/vm/lib.sh
@@ -22,6 +23,7 @@ floor_measure floor-sockstate-tp - "empty probe on the inet_sock_set_state trace
 # The net group is one probe on inet_sock_set_state (connect start, end
 # and every state change), so that is its floor.
 bench_ours net floor-sockstate-tp
+bench_ours_stream net floor-sockstate-tp
 tool_measure bcc-tcpconnect floor-kretprobe "bcc tcpconnect (one event per connect to userspace)" \
 	'^PID' tcpconnect-bpfcc
 measure_none

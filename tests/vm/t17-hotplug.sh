@@ -9,7 +9,7 @@
 # second CPU that can go offline (Debian's kernels run 2 vCPUs; the debug
 # kernel runs one: skipped there).
 # vm-timeout: 300
-# vm-cost: 60
+# vm-cost: 5
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/datapath-lib.sh"
