@@ -72,6 +72,21 @@ for k in "${kernels[@]}"; do
 	[ "$report_only" = 1 ] || "$top/bench/floor/build.sh" "/lib/modules/$k/build" "$build"
 done
 
+# -- the ring natively ----------------------------------------------------
+# The ring's write path on this host's CPUs (bench/ring/, docs/ring.md):
+# ns per reserve + commit and events/s per producer, with a consumer
+# thread per ring and without (scaling). Seconds, beside the guests' hours.
+ring_native=$results/ring-native.txt
+if [ "$report_only" != 1 ] && [[ " $hooks " == *" ring "* ]]; then
+	mkdir -p "$results"
+	make -s -C "$top/bench/ring" all O="$build/bench/ring"
+	{
+		echo "# $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+		"$build/bench/ring/bench_ring"
+		"$build/bench/ring/bench_ring" -C
+	} >"$ring_native" 2>&1 || echo "bench: the native ring benchmark failed: $ring_native" >&2
+fi
+
 # -- run ------------------------------------------------------------------
 # The guest side is the VM harness's (tests/vm/: its initramfs, and
 # guest-init.sh running each b-HOOK.sh as a test with verdicts, kernel-log
@@ -311,6 +326,23 @@ BENCH_HOOKS=vfs_read BENCH_KERNELS=6.1.0-56-amd64 make bench
 Raw results: \`build/bench-results/<kernel>/\` (\`*.tsv\` as described in
 bench/vm/lib.sh, \`b-*.out\` the guest's log).
 EOF
+	if [ -s "$ring_native" ]; then
+		cat <<EOF
+
+## The ring natively (this host)
+
+\`pm_ring_reserve()\` + \`pm_ring_commit()\` of a 64-byte record, ring.c
+built unchanged for userspace (bench/ring/), on this host's CPUs: with a
+consumer thread per ring, then without one (\`-C\`: the write path alone,
+which shows how producers scale). Target: at most 30 ns per record for
+one producer, linear scaling. docs/ring.md explains the method and how
+to read it (\`ns/op(wall)\` counts time a producer spent preempted).
+
+\`\`\`
+$(cat "$ring_native")
+\`\`\`
+EOF
+	fi
 	for k in "${kernels[@]}"; do
 		res=$results/$k
 		printf '\n## %s\n\n' "$k"
