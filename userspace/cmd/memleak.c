@@ -794,26 +794,27 @@ static int setup_uprobes(struct pm_snoop_ctx *sc, struct pm_ctl *ctl,
 		ret = setup_table(st, sc->cli->verbose, err);
 	if (ret < 0)
 		return ret;
-	/*
-	 * The module describes a stack's mappings once, to the sessions
-	 * that want its process when it is new: stacks made before this
-	 * session joined (the global set or another session had the group)
-	 * come with none. Read the mappings they were made in now, while
-	 * each process lives; it may exit before the first report.
-	 */
-	if (!st->has_command)
+	if (!st->has_command) {
+		/*
+		 * The module describes a stack's mappings once, to the
+		 * sessions that want its process when it is new: stacks made
+		 * before this session joined (the global set or another
+		 * session had the group) come with none. Read the mappings
+		 * they were made in now, while each process lives; it may
+		 * exit before the first report.
+		 */
 		refresh_all_maps(st, sc->cli);
-	if (st->has_command) {
-		/* Everything is in place: let the command exec. */
-		if (pthread_create(&st->watcher, NULL, watch_command, st) != 0)
-			return pm_error_set(err, PM_ERR_RUNTIME, EAGAIN,
-					    "cannot start the command's watcher");
-		st->watcher_running = true;
-		sem_wait(&st->released);
-		if (st->release_ret < 0) {
-			*err = st->release_err;
-			return st->release_ret;
-		}
+		return 0;
+	}
+	/* Everything is in place: let the command exec. */
+	if (pthread_create(&st->watcher, NULL, watch_command, st) != 0)
+		return pm_error_set(err, PM_ERR_RUNTIME, EAGAIN,
+				    "cannot start the command's watcher");
+	st->watcher_running = true;
+	sem_wait(&st->released);
+	if (st->release_ret < 0) {
+		*err = st->release_err;
+		return st->release_ret;
 	}
 	return 0;
 }
