@@ -9,6 +9,7 @@
 #include <linux/init.h>
 #include <linux/module.h>
 
+#include "core/filter.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "iface/chardev.h"
@@ -98,6 +99,7 @@ err_vfs:
 	pm_test_exit();
 err_test:
 	pm_session_exit();
+	pm_global_filter_exit();
 err_session:
 	return ret;
 }
@@ -118,6 +120,7 @@ static void __exit pm_exit(void)
 	pm_vfs_exit();
 	pm_test_exit();
 	pm_session_exit();
+	pm_global_filter_exit();
 }
 
 module_init(pm_init);

@@ -24,7 +24,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/cgroup.h>
 #include <linux/cpumask.h>
 #include <linux/cred.h>
 #include <linux/irq_work.h>
@@ -40,7 +39,6 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
@@ -137,20 +135,6 @@ u64 pm_session_mmap_stride(void)
 
 /* The emit path. */
 
-static u64 pm_current_cgroup_id(void)
-{
-#ifdef CONFIG_CGROUPS
-	u64 id;
-
-	rcu_read_lock();
-	id = cgroup_id(task_dfl_cgroup(current));
-	rcu_read_unlock();
-	return id;
-#else
-	return 0;
-#endif
-}
-
 bool __pm_emit_begin(struct pm_emit *em, unsigned int group)
 {
 	preempt_disable_notrace();
@@ -179,33 +163,13 @@ void pm_emit_end(struct pm_emit *em)
 	preempt_enable_notrace();
 }
 
-static bool pm_filter_has_tgid(const struct pm_filter_spec *spec, u32 tgid)
-{
-	unsigned int lo = 0, hi = spec->nr_tgids, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (spec->tgids[mid] == tgid)
-			return true;
-		if (spec->tgids[mid] < tgid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 static bool pm_filter_pass(const struct pm_session *s,
 			   const struct pm_filter_spec *spec,
 			   const struct pm_emit *em)
 {
 	if (em->tgid == s->owner_tgid && !spec->include_self)
 		return false;
-	if (spec->cgroup_id && spec->cgroup_id != em->cgroup_id)
-		return false;
-	if (spec->nr_tgids && !pm_filter_has_tgid(spec, em->tgid))
-		return false;
-	return true;
+	return pm_filter_match(spec, em->tgid, em->cgroup_id);
 }
 
 /* @records: and wants them written, not only counted (quiet groups). */
@@ -746,13 +710,6 @@ out:
 	return ret;
 }
 
-static int pm_cmp_u32(const void *a, const void *b)
-{
-	u32 x = *(const u32 *)a, y = *(const u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int pm_session_set_filter(u32 id, u64 token,
 			  const struct pm_filter_spec *spec)
 {
@@ -766,8 +723,7 @@ int pm_session_set_filter(u32 id, u64 token,
 	if (!filter)
 		return -ENOMEM;
 	filter->spec = *spec;
-	sort(filter->spec.tgids, filter->spec.nr_tgids, sizeof(u32),
-	     pm_cmp_u32, NULL);
+	pm_filter_spec_prepare(&filter->spec);
 
 	mutex_lock(&pm_sessions_lock);
 	s = pm_session_find(id, token, &ret);

@@ -14,13 +14,11 @@
 #include <linux/types.h>
 
 #include "compat/compat.h"
+#include "core/filter.h"
 #include "core/ring.h"
 
 struct file;
 struct pm_session;
-
-/* Most tgids one session's filter can name (PERSECMON_A_FILTER_TGID). */
-#define PM_FILTER_TGIDS_MAX	64
 
 /*
  * Emit API for probes.
@@ -167,14 +165,6 @@ int pm_session_cpu_stats(struct pm_session *s,
 
 /* The control side: sessions named by id and proven by token. */
 int pm_session_set_group(u32 id, u64 token, unsigned int group, bool on);
-
-struct pm_filter_spec {
-	u64 cgroup_id;			/* 0: any cgroup */
-	bool include_self;		/* keep the opener's own events */
-	u64 quiet_groups;		/* wanted, but write no records */
-	unsigned int nr_tgids;		/* 0: any process */
-	u32 tgids[PM_FILTER_TGIDS_MAX];
-};
 
 int pm_session_set_filter(u32 id, u64 token,
 			  const struct pm_filter_spec *spec);

@@ -11,6 +11,7 @@
 #include <linux/seq_file.h>
 
 #include "core/agg.h"
+#include "core/filter.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "iface/debugfs.h"
@@ -30,6 +31,27 @@ static int pm_status_session(void *arg, const struct pm_session_summary *ss)
 	return 0;
 }
 
+/* "global_filter -", or e.g. "global_filter tgids 12,34 cgroup 5". */
+static void pm_status_global_filter(struct seq_file *m)
+{
+	struct pm_filter_spec spec;
+	unsigned int i;
+
+	seq_puts(m, "global_filter");
+	if (!pm_global_filter_get(&spec)) {
+		seq_puts(m, " -\n");
+		return;
+	}
+	if (spec.nr_tgids) {
+		seq_puts(m, " tgids ");
+		for (i = 0; i < spec.nr_tgids; i++)
+			seq_printf(m, "%s%u", i ? "," : "", spec.tgids[i]);
+	}
+	if (spec.cgroup_id)
+		seq_printf(m, " cgroup %llu", spec.cgroup_id);
+	seq_putc(m, '\n');
+}
+
 static int pm_status_show(struct seq_file *m, void *unused)
 {
 	struct pm_counts counts;
@@ -45,6 +67,7 @@ static int pm_status_show(struct seq_file *m, void *unused)
 	seq_puts(m, "\ngroups_attached ");
 	pm_groups_print_mask(m, pm_groups_attached());
 	seq_putc(m, '\n');
+	pm_status_global_filter(m);
 	pm_groups_show(m);
 	pm_sessions_for_each(pm_status_session, m);
 	/* Totals over every session, closed ones included. */

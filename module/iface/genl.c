@@ -21,12 +21,15 @@
 #include <linux/module.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
 #include "core/agg.h"
+#include "core/filter.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "core/uprobe.h"
@@ -145,7 +148,9 @@ static size_t pm_status_size(void)
 	       nla_total_size(sizeof(PERSECMON_VERSION)) +
 	       3 * nla_total_size_64bit(sizeof(u64)) +
 	       num_possible_cpus() * cpu_nest +
-	       pm_sessions_max() * session_nest + probes;
+	       pm_sessions_max() * session_nest + probes +
+	       PM_FILTER_TGIDS_MAX * nla_total_size(sizeof(u32)) +
+	       nla_total_size_64bit(sizeof(u64));
 }
 
 static int pm_status_put_probe(void *arg, const struct pm_probe_summary *ps)
@@ -212,6 +217,24 @@ static int pm_status_put_cpu(struct sk_buff *msg, unsigned int cpu)
 	return 0;
 }
 
+/* The global filter: FILTER_TGID (repeated) and FILTER_CGROUP, if set. */
+static int pm_status_put_global_filter(struct sk_buff *msg)
+{
+	struct pm_filter_spec spec;
+	unsigned int i;
+
+	if (!pm_global_filter_get(&spec))
+		return 0;
+	for (i = 0; i < spec.nr_tgids; i++)
+		if (nla_put_u32(msg, PERSECMON_A_FILTER_TGID, spec.tgids[i]))
+			return -EMSGSIZE;
+	if (spec.cgroup_id &&
+	    nla_put_u64_64bit(msg, PERSECMON_A_FILTER_CGROUP, spec.cgroup_id,
+			      PERSECMON_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int pm_status_fill(struct sk_buff *msg)
 {
 	unsigned int cpu;
@@ -229,6 +252,9 @@ static int pm_status_fill(struct sk_buff *msg)
 	    nla_put_u64_64bit(msg, PERSECMON_A_GROUPS_ATTACHED,
 			      pm_groups_attached(), PERSECMON_A_PAD))
 		return -EMSGSIZE;
+	ret = pm_status_put_global_filter(msg);
+	if (ret)
+		return ret;
 	for_each_possible_cpu(cpu) {
 		ret = pm_status_put_cpu(msg, cpu);
 		if (ret)
@@ -538,7 +564,37 @@ out:
 	return ret;
 }
 
-/* SET_FILTER: replaces the session's whole filter. */
+/*
+ * The global filter outlives the caller, so it names live processes only,
+ * by their tgid in the initial pid namespace (what probes compare with);
+ * the caller gives them as it sees them.
+ */
+static int pm_genl_global_tgids(struct genl_info *info,
+				struct pm_filter_spec *spec)
+{
+	struct pid *pid;
+	unsigned int i;
+	int ret = 0;
+
+	rcu_read_lock();
+	for (i = 0; i < spec->nr_tgids; i++) {
+		pid = find_vpid(spec->tgids[i]);
+		if (!pid || !pid_has_task(pid, PIDTYPE_TGID)) {
+			ret = -ESRCH;
+			break;
+		}
+		spec->tgids[i] = pid_nr(pid);
+	}
+	rcu_read_unlock();
+	if (ret)
+		GENL_SET_ERR_MSG(info, "FILTER_TGID names no running process");
+	return ret;
+}
+
+/*
+ * SET_FILTER: replaces the session's whole filter or, without a session,
+ * the global filter (core/filter.h); one that names nothing removes it.
+ */
 
 static int pm_genl_set_filter(struct sk_buff *skb, struct genl_info *info)
 {
@@ -552,11 +608,6 @@ static int pm_genl_set_filter(struct sk_buff *skb, struct genl_info *info)
 	ret = pm_genl_session_ref(info, &ref);
 	if (ret)
 		return ret;
-	if (!ref.named) {
-		GENL_SET_ERR_MSG(info,
-				 "SET_FILTER needs SESSION_ID and SESSION_TOKEN");
-		return -EINVAL;
-	}
 	/* FILTER_TGID repeats; attrs[] only holds the last one. */
 	nla_for_each_attr(nla, genlmsg_data(info->genlhdr),
 			  genlmsg_len(info->genlhdr), rem) {
@@ -585,8 +636,21 @@ static int pm_genl_set_filter(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
-	ret = pm_session_set_filter(ref.id, ref.token, &spec);
-	return pm_genl_session_error(info, ret);
+	if (ref.named) {
+		ret = pm_session_set_filter(ref.id, ref.token, &spec);
+		return pm_genl_session_error(info, ret);
+	}
+	nla = info->attrs[PERSECMON_A_FILTER_INCLUDE_SELF] ?:
+	      info->attrs[PERSECMON_A_FILTER_QUIET];
+	if (nla) {
+		NL_SET_ERR_MSG_ATTR(info->extack, nla,
+				    "only a session's filter takes FILTER_INCLUDE_SELF or FILTER_QUIET");
+		return -EINVAL;
+	}
+	ret = pm_genl_global_tgids(info, &spec);
+	if (ret)
+		return ret;
+	return pm_global_filter_set(&spec);
 }
 
 /* TRIGGER */

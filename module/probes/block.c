@@ -66,6 +66,7 @@
 
 #include "core/agg.h"
 #include "core/aggmap.h"
+#include "core/filter.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "core/tracepoint.h"
@@ -510,6 +511,8 @@ static void pm_block_aggregate(const struct pm_block_slot *c, dev_t dev,
 	u64 us = div_u64(latency_ns, NSEC_PER_USEC);
 	atomic64_t *v;
 
+	if (!pm_global_counts(c->tgid, c->cgroup_id))
+		return;
 	pm_agg_hist_add(&pm_block_lat, us);
 	pm_aggmap_hist_add(pm_aggmap_values(&pm_block_disk_map, &dk), us);
 	memcpy(pk.comm, c->comm, sizeof(pk.comm));

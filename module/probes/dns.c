@@ -29,6 +29,7 @@
 #include <linux/vmalloc.h>
 
 #include "core/agg.h"
+#include "core/filter.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "core/uprobe.h"
@@ -162,9 +163,11 @@ static void pm_dns_return(const struct pm_uprobe_target *t,
 	else
 		ret = rv ? 0 : -1;
 
-	pm_agg_add(&pm_dns_stat, c->func, 1);
-	if (ret)
-		pm_agg_add(&pm_dns_stat, PM_DNS_STAT_FAILED, 1);
+	if (pm_global_counts_current()) {
+		pm_agg_add(&pm_dns_stat, c->func, 1);
+		if (ret)
+			pm_agg_add(&pm_dns_stat, PM_DNS_STAT_FAILED, 1);
+	}
 
 	strscpy_pad(comm, current->comm, sizeof(comm));
 	if (pm_emit_begin(&em, PERSECMON_GROUP_DNS)) {

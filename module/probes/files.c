@@ -35,6 +35,7 @@
 
 #include "core/agg.h"
 #include "core/aggmap.h"
+#include "core/filter.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "probes/files.h"
@@ -250,14 +251,16 @@ static int pm_files_return(struct kretprobe_instance *ri,
 	u32 path_len = 0;
 	u64 now;
 
-	counts->opens++;
-	if (ret < 0)
-		counts->failed++;
-	/* Preemption is off in a kretprobe handler: aggmap.h's RULE holds. */
-	opens = pm_files_opens_row();
-	pm_aggmap_add(opens, PM_FILES_OPENS_OPENS, 1);
-	if (ret < 0)
-		pm_aggmap_add(opens, PM_FILES_OPENS_FAILED, 1);
+	if (pm_global_counts_current()) {
+		counts->opens++;
+		if (ret < 0)
+			counts->failed++;
+		/* Preemption is off in a kretprobe: aggmap.h's RULE holds. */
+		opens = pm_files_opens_row();
+		pm_aggmap_add(opens, PM_FILES_OPENS_OPENS, 1);
+		if (ret < 0)
+			pm_aggmap_add(opens, PM_FILES_OPENS_FAILED, 1);
+	}
 	if (!call->listening)
 		return 0;
 	if (call->syscall == PM_FILES_SYSCALL_UNKNOWN)

@@ -101,6 +101,7 @@
 
 #include "compat/compat.h"
 #include "core/agg.h"
+#include "core/filter.h"
 #include "core/groups.h"
 #include "core/hashmix.h"
 #include "core/leakagg.h"
@@ -226,7 +227,8 @@ static bool pm_ml_tracking(void)
  */
 static bool pm_ml_keep(const struct pm_emit *em, bool em_ok)
 {
-	if (pm_groups_global() & BIT_ULL(PERSECMON_GROUP_MEMLEAK))
+	if ((pm_groups_global() & BIT_ULL(PERSECMON_GROUP_MEMLEAK)) &&
+	    pm_global_counts_current())
 		return true;
 	return em_ok && pm_emit_wanted(em);
 }

@@ -24,7 +24,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
-#include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/errno.h>
 #include <linux/hash.h>
@@ -46,6 +45,7 @@
 
 #include "core/agg.h"
 #include "core/aggmap.h"
+#include "core/filter.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "core/tracepoint.h"
@@ -113,20 +113,6 @@ static struct pm_tp pm_net_tps[] = {
 	{ .name = "inet_sock_set_state", .func = pm_net_state_probe },
 };
 
-static u64 pm_net_current_cgroup_id(void)
-{
-#ifdef CONFIG_CGROUPS
-	u64 id;
-
-	rcu_read_lock();
-	id = cgroup_id(task_dfl_cgroup(current));
-	rcu_read_unlock();
-	return id;
-#else
-	return 0;
-#endif
-}
-
 static struct pm_net_conn *pm_net_bucket(const struct sock *sk)
 {
 	return &pm_net_table[hash_ptr(sk, PM_NET_BUCKET_BITS) * PM_NET_WAYS];
@@ -161,7 +147,7 @@ static void pm_net_conn_start(const struct sock *sk, u64 now)
 		c->pid = task_pid_nr(current);
 		c->tgid = task_tgid_nr(current);
 		c->uid = __kuid_val(current_uid());
-		c->cgroup_id = pm_net_current_cgroup_id();
+		c->cgroup_id = pm_current_cgroup_id();
 		strscpy_pad(c->comm, current->comm, sizeof(c->comm));
 	} else {
 		c->pid = 0;
@@ -300,12 +286,14 @@ static void pm_net_conn_end(const struct sock *sk,
 	struct persecmon_tcp_event ev = { };
 	bool failed = newstate != TCP_ESTABLISHED;
 
-	pm_agg_add(&pm_net_stat, failed ? PM_NET_STAT_FAILED :
-		   PM_NET_STAT_ESTABLISHED, 1);
-	pm_agg_hist_add(&pm_net_lat[failed ? PM_NET_LAT_FAILED :
-				    PM_NET_LAT_ESTABLISHED],
-			latency_ns / NSEC_PER_USEC);
-	pm_net_proc_count(c, failed);
+	if (pm_global_counts(c->tgid, c->cgroup_id)) {
+		pm_agg_add(&pm_net_stat, failed ? PM_NET_STAT_FAILED :
+			   PM_NET_STAT_ESTABLISHED, 1);
+		pm_agg_hist_add(&pm_net_lat[failed ? PM_NET_LAT_FAILED :
+					    PM_NET_LAT_ESTABLISHED],
+				latency_ns / NSEC_PER_USEC);
+		pm_net_proc_count(c, failed);
+	}
 
 	ev.latency_ns = latency_ns;
 	ev.oldstate = oldstate;

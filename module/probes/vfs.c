@@ -26,6 +26,7 @@
 
 #include "core/agg.h"
 #include "core/aggmap.h"
+#include "core/filter.h"
 #include "core/groups.h"
 #include "core/session.h"
 #include "probes/vfs.h"
@@ -360,14 +361,16 @@ static int pm_vfs_rw_return(struct kretprobe_instance *ri,
 	s64 ret = (s64)regs_return_value(regs);
 	const struct inode *inode = file_inode(call->file);
 
-	pm_agg_add(&pm_vfs_stat, op == PERSECMON_VFS_READ ?
-		   PM_VFS_STAT_READ : PM_VFS_STAT_WRITE, 1);
-	if (ret > 0)
+	if (pm_global_counts_current()) {
 		pm_agg_add(&pm_vfs_stat, op == PERSECMON_VFS_READ ?
-			   PM_VFS_STAT_READ_BYTES : PM_VFS_STAT_WRITE_BYTES,
-			   ret);
-	pm_agg_hist_add(&pm_vfs_latency[op], latency_ns);
-	pm_vfs_top_update(op, call->file, inode, ret);
+			   PM_VFS_STAT_READ : PM_VFS_STAT_WRITE, 1);
+		if (ret > 0)
+			pm_agg_add(&pm_vfs_stat, op == PERSECMON_VFS_READ ?
+				   PM_VFS_STAT_READ_BYTES :
+				   PM_VFS_STAT_WRITE_BYTES, ret);
+		pm_agg_hist_add(&pm_vfs_latency[op], latency_ns);
+		pm_vfs_top_update(op, call->file, inode, ret);
+	}
 	/* Tested before the call: aggregate-only is the common case. */
 	if (pm_session_group_on(PERSECMON_GROUP_VFS))
 		pm_vfs_emit(op, call->file->f_path.dentry, inode,
@@ -406,7 +409,8 @@ static int pm_vfs_open_pre(struct kprobe *kp, struct pt_regs *regs)
 	const struct inode *inode;
 
 	pm_probe_hit(&pm_vfs_probes[PERSECMON_VFS_OPEN]);
-	pm_agg_add(&pm_vfs_stat, PM_VFS_STAT_OPEN, 1);
+	if (pm_global_counts_current())
+		pm_agg_add(&pm_vfs_stat, PM_VFS_STAT_OPEN, 1);
 	path = (const struct path *)regs_get_kernel_argument(regs, 0);
 	inode = d_inode(path->dentry);
 	pm_vfs_emit(PERSECMON_VFS_OPEN, path->dentry, inode,

@@ -52,6 +52,7 @@ NLMSGERR_ATTR_MSG = 1
 CMD = {"GET_STATUS": 1, "ENABLE": 2, "DISABLE": 3, "SET_FILTER": 4,
        "TRIGGER": 5}
 A = {"GROUP": 9, "SESSION_ID": 10, "SESSION_TOKEN": 11, "FILTER_TGID": 12,
+     "FILTER_INCLUDE_SELF": 14,
      "TRIGGER_RUN_ID": 15, "TRIGGER_COUNT": 16, "TRIGGER_CONTEXTS": 17,
      "TRIGGER_FILL": 18, "GROUP_HOLD": 27, "FILTER_QUIET": 28}
 
@@ -254,7 +255,17 @@ def malformed(g, fam):
          u32(A["TRIGGER_COUNT"], 1) + trig + u32(A["TRIGGER_FILL"], 1 << 20), {}),
         ("SET_FILTER of a session that does not exist", CMD["SET_FILTER"],
          u32(A["SESSION_ID"], 0x7fffffff) + u64(A["SESSION_TOKEN"], 1), {}),
-        ("SET_FILTER without a session", CMD["SET_FILTER"], u32(A["FILTER_TGID"], 1), {}),
+        # Without a session: the global filter (ABI 1.11), which names
+        # running processes only and takes no session-only attribute.
+        ("global SET_FILTER of no process", CMD["SET_FILTER"],
+         u32(A["FILTER_TGID"], 0x7ffffff0), {"expect": errno.ESRCH}),
+        ("global SET_FILTER with FILTER_QUIET", CMD["SET_FILTER"],
+         u32(A["FILTER_TGID"], 1) + u64(A["FILTER_QUIET"], 1), {"expect": errno.EINVAL}),
+        ("global SET_FILTER with FILTER_INCLUDE_SELF", CMD["SET_FILTER"],
+         u32(A["FILTER_TGID"], 1) + attr(A["FILTER_INCLUDE_SELF"], b""),
+         {"expect": errno.EINVAL}),
+        ("global SET_FILTER of 65 tgids", CMD["SET_FILTER"],
+         u32(A["FILTER_TGID"], 1) * 65, {"expect": errno.E2BIG}),
         ("ENABLE GROUP_HOLD for a session", CMD["ENABLE"],
          string(A["GROUP"], "test") + u32(A["SESSION_ID"], 1) + u64(A["SESSION_TOKEN"], 1) +
          attr(A["GROUP_HOLD"], b""), {}),

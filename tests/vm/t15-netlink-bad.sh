@@ -13,4 +13,6 @@ set -euo pipefail
 load_module
 assert_cmd python3 "$(dirname "$0")/nlraw.py" malformed
 assert_cmd persecmon status
+# No refused SET_FILTER left a global filter behind.
+assert_grep "^global_filter -$" "$PM_DEBUGFS/status"
 unload_module

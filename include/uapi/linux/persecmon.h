@@ -18,7 +18,7 @@
 #include <linux/ioctl.h>
 
 #define PERSECMON_ABI_MAJOR		1
-#define PERSECMON_ABI_MINOR		10
+#define PERSECMON_ABI_MINOR		11
 
 #define PERSECMON_DEVICE_NAME		"persecmon"
 #define PERSECMON_DEVICE_PATH		"/dev/persecmon"
@@ -635,7 +635,16 @@ enum persecmon_cmd {
 	/* GROUP [, SESSION_ID, SESSION_TOKEN | GROUP_HOLD] */
 	PERSECMON_CMD_ENABLE,
 	PERSECMON_CMD_DISABLE,
-	PERSECMON_CMD_SET_FILTER,	/* SESSION_*, FILTER_* */
+	/*
+	 * [SESSION_*], FILTER_*: replace the session's filter or (ABI 1.11)
+	 * without a session the global filter, which limits the aggregates
+	 * to the processes it names (FILTER_TGID as the caller sees them,
+	 * live ones only, else ESRCH; FILTER_CGROUP); naming nothing
+	 * removes it. FILTER_INCLUDE_SELF and FILTER_QUIET are a session's
+	 * only (EINVAL). GET_STATUS replies carry the global filter as
+	 * FILTER_TGID (initial pid namespace) and FILTER_CGROUP.
+	 */
+	PERSECMON_CMD_SET_FILTER,
 	PERSECMON_CMD_TRIGGER,		/* TRIGGER_* : synthetic test events */
 	/*
 	 * [AGG_NAME]: the tables' rows, one message per table (or more).
