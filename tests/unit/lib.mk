@@ -71,6 +71,13 @@ test_lib_latstat_SRCS := userspace/lib/latstat.c
 test_lib_latstat_CFLAGS := $(LIB_TEST_CFLAGS)
 test_lib_latstat_LDLIBS := -lm
 
+# Naming cgroups: ids and paths (the real cgroup2 case is a VM test).
+UNIT_TESTS += test_lib_cgroup
+test_lib_cgroup_SRCS := userspace/lib/cgroup.c userspace/lib/cli.c \
+	userspace/lib/error.c userspace/lib/output.c
+test_lib_cgroup_CFLAGS := $(LIB_TEST_CFLAGS)
+test_lib_cgroup_LDLIBS := -lm
+
 # A command held before its exec and stopped at exec and exit (memleak -c).
 UNIT_TESTS += test_lib_child
 test_lib_child_SRCS := userspace/lib/child.c userspace/lib/error.c

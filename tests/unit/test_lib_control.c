@@ -121,6 +121,18 @@ static void check_filter_request(void **state)
 	assert_null(tb[PERSECMON_A_FILTER_QUIET]);
 	assert_non_null(tb[PERSECMON_A_SESSION_TOKEN]);
 	nlmsg_free(m);
+
+	/* No session: the global filter (ABI 1.11), tgids and cgroup only. */
+	f = (struct pm_filter){ .tgids = tgids, .nr_tgids = 1,
+				.cgroup_id = 7 };
+	m = pm_ctl_msg_filter(FAMILY, NULL, &f);
+	parse_request(m, PERSECMON_CMD_SET_FILTER, tb);
+	assert_null(tb[PERSECMON_A_SESSION_ID]);
+	assert_null(tb[PERSECMON_A_SESSION_TOKEN]);
+	assert_int_equal(nla_get_u32(tb[PERSECMON_A_FILTER_TGID]), 10);
+	assert_true(nla_get_u64(tb[PERSECMON_A_FILTER_CGROUP]) == 7);
+	assert_null(tb[PERSECMON_A_FILTER_INCLUDE_SELF]);
+	nlmsg_free(m);
 }
 
 static void check_trigger_request(void **state)
@@ -239,6 +251,50 @@ static void check_status_parse(void **state)
 	assert_int_equal(st.sessions_list[0].owner_tgid, 4242);
 	assert_int_equal(st.sessions_list[0].produced, 500);
 	assert_int_equal(st.sessions_list[0].dropped, 7);
+	pm_status_free(&st);
+	nlmsg_free(m);
+}
+
+/* GET_STATUS carries the global filter as FILTER_TGID* and FILTER_CGROUP. */
+static void check_status_global_filter(void **state)
+{
+	struct nl_msg *m = status_reply();
+	struct pm_status st;
+	struct pm_error err;
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(parse_status(m, &st, &err), 0);
+	assert_false(st.have & PM_ST_GLOBAL_FILTER);
+	assert_int_equal(st.nr_filter_tgids, 0);
+	pm_status_free(&st);
+	nla_put_u32(m, PERSECMON_A_FILTER_TGID, 300);
+	nla_put_u32(m, PERSECMON_A_FILTER_TGID, 301);
+	nla_put_u64(m, PERSECMON_A_FILTER_CGROUP, 0x1234);
+	assert_int_equal(parse_status(m, &st, &err), 0);
+	assert_true(st.have & PM_ST_GLOBAL_FILTER);
+	assert_int_equal(st.nr_filter_tgids, 2);
+	assert_int_equal(st.filter_tgids[0], 300);
+	assert_int_equal(st.filter_tgids[1], 301);
+	assert_true(st.filter_cgroup_id == 0x1234);
+	pm_status_free(&st);
+	nlmsg_free(m);
+
+	/* A cgroup alone is a filter too. */
+	m = status_reply();
+	nla_put_u64(m, PERSECMON_A_FILTER_CGROUP, 9);
+	assert_int_equal(parse_status(m, &st, &err), 0);
+	assert_true(st.have & PM_ST_GLOBAL_FILTER);
+	assert_int_equal(st.nr_filter_tgids, 0);
+	pm_status_free(&st);
+	nlmsg_free(m);
+
+	/* More tgids than the module can hold is a malformed reply. */
+	m = status_reply();
+	for (i = 0; i <= PM_FILTER_TGIDS_MAX; i++)
+		nla_put_u32(m, PERSECMON_A_FILTER_TGID, 1000 + i);
+	assert_int_equal(parse_status(m, &st, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "filter tgids"));
 	pm_status_free(&st);
 	nlmsg_free(m);
 }
@@ -386,6 +442,7 @@ int main(void)
 		cmocka_unit_test(check_filter_request),
 		cmocka_unit_test(check_trigger_request),
 		cmocka_unit_test(check_status_parse),
+		cmocka_unit_test(check_status_global_filter),
 		cmocka_unit_test(check_status_rejects_bad_lengths),
 		cmocka_unit_test(check_ext_ack_parse),
 		cmocka_unit_test(check_error_messages),

@@ -14,6 +14,7 @@ int cmd_read(const char *name, int argc, char **argv);
 int cmd_status(const char *name, int argc, char **argv);
 int cmd_enable(const char *name, int argc, char **argv);
 int cmd_disable(const char *name, int argc, char **argv);
+int cmd_filter(const char *name, int argc, char **argv);
 int cmd_trigger(const char *name, int argc, char **argv);
 int cmd_vfsstat(const char *name, int argc, char **argv);
 int cmd_filetop(const char *name, int argc, char **argv);

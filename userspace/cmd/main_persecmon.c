@@ -22,6 +22,7 @@ static const struct subcommand subcommands[] = {
 	{ "status", cmd_status, "module state, sessions, per-CPU counters" },
 	{ "enable", cmd_enable, "enable probe groups in the global set" },
 	{ "disable", cmd_disable, "disable probe groups in the global set" },
+	{ "filter", cmd_filter, "show or set the processes the aggregates count" },
 	{ "trigger", cmd_trigger, "emit synthetic test events (drives the data path)" },
 	{ "read", cmd_read, "stream events (same as persecmon-read)" },
 	{ "vfsstat", cmd_vfsstat, "VFS reads, writes, opens per second, like bcc vfsstat" },

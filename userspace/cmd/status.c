@@ -15,7 +15,8 @@
 static const char status_description[] =
 	"Asks the module (generic netlink GET_STATUS) for its version and ABI,\n"
 	"buffer size, open sessions, the probe groups enabled globally and the\n"
-	"groups attached (enabled globally or by any session), and per-CPU\n"
+	"groups attached (enabled globally or by any session), the global\n"
+	"filter (persecmon filter: 0 and - mean any), and per-CPU\n"
 	"totals over all sessions: records produced, written, dropped (buffer\n"
 	"full) and consumed by readers, and every probe of every group: its\n"
 	"mechanism, whether it is attached (ERROR: -errno of a failed attach),\n"
@@ -74,6 +75,13 @@ static void print_status(struct pm_out *o, const struct pm_status *st,
 		print_groups(o, "groups_global", st->groups_global);
 	if (st->have & PM_ST_GROUPS_ATTACHED)
 		print_groups(o, "groups_attached", st->groups_attached);
+	/* The aggregates count only what it passes: never leave it unsaid. */
+	pm_out_kv_bool(o, "global_filter", st->have & PM_ST_GLOBAL_FILTER);
+	if (st->have & PM_ST_GLOBAL_FILTER) {
+		pm_out_kv_u32list(o, "filter_tgids", st->filter_tgids,
+				  st->nr_filter_tgids);
+		pm_out_kv_u64(o, "filter_cgroup_id", st->filter_cgroup_id);
+	}
 
 	pm_out_list_begin(o, "cpus",
 			  "CPU  PRODUCED     WRITTEN      DROPPED      CONSUMED");

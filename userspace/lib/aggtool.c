@@ -3,6 +3,7 @@
  * The shared loop of the aggregate-reading commands (persecmon/aggtool.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,40 @@ static int loop(const struct pm_aggtool *t, struct pm_aggtool_run *run,
 	return 0;
 }
 
+/*
+ * The tables count only what the global filter passes (persecmon filter):
+ * say so once, on stderr, so that no number is read as the whole host's.
+ */
+static void note_global_filter(const struct pm_aggtool *t, struct pm_ctl *ctl)
+{
+	struct pm_status st = { 0 };
+	struct pm_error err;
+	size_t i;
+
+	pm_error_clear(&err);
+	if (pm_ctl_get_status(ctl, &st, &err) < 0) {
+		fprintf(stderr, "%s: cannot tell whether a global filter is set: %s\n",
+			t->tool, err.msg);
+		return;
+	}
+	if (st.have & PM_ST_GLOBAL_FILTER) {
+		fprintf(stderr, "%s: note: the global filter counts only", t->tool);
+		if (st.nr_filter_tgids) {
+			fputs(" processes ", stderr);
+			for (i = 0; i < st.nr_filter_tgids; i++)
+				fprintf(stderr, "%s%" PRIu32, i ? "," : "",
+					st.filter_tgids[i]);
+		}
+		if (st.filter_cgroup_id)
+			fprintf(stderr, "%s cgroup %" PRIu64,
+				st.nr_filter_tgids ? " in" : "",
+				st.filter_cgroup_id);
+		fputs(" ('persecmon filter --clear' counts every process)\n",
+		      stderr);
+	}
+	pm_status_free(&st);
+}
+
 int pm_aggtool_loop(const struct pm_aggtool *t, struct pm_aggtool_run *run,
 		    double interval, uint64_t count)
 {
@@ -95,6 +130,7 @@ int pm_aggtool_loop(const struct pm_aggtool *t, struct pm_aggtool_run *run,
 		exit_code = pm_error_report(&err, t->tool);
 		goto out;
 	}
+	note_global_filter(t, run->ctl);
 	if (pm_aggtool_hold(run->ctl, t->group, &held, &err) < 0 ||
 	    loop(t, run, interval, count, prev, cur, &err) < 0)
 		exit_code = pm_error_report(&err, t->tool);

@@ -547,6 +547,20 @@ int pm_status_parse(struct pm_status *st, struct nlattr *attrs, int len,
 		case PERSECMON_A_PROBE:
 			ret = parse_probe(st, a, err);
 			break;
+		case PERSECMON_A_FILTER_TGID:
+			if (st->nr_filter_tgids == PM_FILTER_TGIDS_MAX)
+				return pm_error_set(err, PM_ERR_RUNTIME, EPROTO,
+						    "malformed status reply: over %d filter tgids",
+						    PM_FILTER_TGIDS_MAX);
+			ret = get_u32(a, &st->filter_tgids[st->nr_filter_tgids],
+				      "status", err);
+			st->nr_filter_tgids++;
+			st->have |= PM_ST_GLOBAL_FILTER;
+			break;
+		case PERSECMON_A_FILTER_CGROUP:
+			ret = get_u64(a, &st->filter_cgroup_id, "status", err);
+			st->have |= PM_ST_GLOBAL_FILTER;
+			break;
 		default:
 			break;
 		}
@@ -847,7 +861,8 @@ int pm_ctl_set_filter(struct pm_ctl *c, const struct pm_session_ref *session,
 		      const struct pm_filter *filter, struct pm_error *err)
 {
 	return transact(c, pm_ctl_msg_filter(c->family, session, filter),
-			"set the session filter", NULL, err);
+			session ? "set the session filter" :
+				  "set the global filter", NULL, err);
 }
 
 int pm_ctl_uprobe_enable(struct pm_ctl *c, const char *group,

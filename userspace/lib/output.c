@@ -442,31 +442,65 @@ void pm_out_kv_bool(struct pm_out *o, const char *key, bool v)
 	text_field_end(o, inl);
 }
 
+/*
+ * A list value: JSON [a,b] with each item as @put writes it (strings
+ * quoted), text a,b ("-" when empty, nothing when inline and empty).
+ */
+static void kv_list(struct pm_out *o, const char *key, const void *items,
+		    size_t n, void (*put)(FILE *f, const void *items, size_t i,
+					  bool json))
+{
+	bool json = pm_out_is_json(o);
+	size_t i;
+	bool inl = false;
+
+	if (json) {
+		json_key(o, key);
+		fputc('[', o->f);
+	} else {
+		if (n == 0 && text_inline(o))
+			return;
+		inl = text_field(o, key, true);
+		if (n == 0)
+			fputc('-', o->f);
+	}
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', o->f);
+		put(o->f, items, i, json);
+	}
+	if (json)
+		fputc(']', o->f);
+	else
+		text_field_end(o, inl);
+}
+
+static void put_str(FILE *f, const void *items, size_t i, bool json)
+{
+	const char *s = ((const char *const *)items)[i];
+
+	if (json)
+		pm_json_write_string(f, s);
+	else
+		fputs(s, f);
+}
+
+static void put_u32(FILE *f, const void *items, size_t i, bool json)
+{
+	(void)json;
+	fprintf(f, "%" PRIu32, ((const uint32_t *)items)[i]);
+}
+
 void pm_out_kv_strlist(struct pm_out *o, const char *key,
 		       const char *const *items, size_t n)
 {
-	size_t i;
-	bool inl;
+	kv_list(o, key, items, n, put_str);
+}
 
-	if (pm_out_is_json(o)) {
-		json_key(o, key);
-		fputc('[', o->f);
-		for (i = 0; i < n; i++) {
-			if (i)
-				fputc(',', o->f);
-			pm_json_write_string(o->f, items[i]);
-		}
-		fputc(']', o->f);
-		return;
-	}
-	if (n == 0 && text_inline(o))
-		return;
-	inl = text_field(o, key, true);
-	if (n == 0)
-		fputc('-', o->f);
-	for (i = 0; i < n; i++)
-		fprintf(o->f, "%s%s", i ? "," : "", items[i]);
-	text_field_end(o, inl);
+void pm_out_kv_u32list(struct pm_out *o, const char *key,
+		       const uint32_t *items, size_t n)
+{
+	kv_list(o, key, items, n, put_u32);
 }
 
 void pm_out_extra_u64(struct pm_out *o, const char *key, uint64_t v)

@@ -77,7 +77,11 @@ enum {
 	PM_ST_MAX_SESSIONS	= 1 << 4,
 	PM_ST_GROUPS_GLOBAL	= 1 << 5,
 	PM_ST_GROUPS_ATTACHED	= 1 << 6,
+	PM_ST_GLOBAL_FILTER	= 1 << 7,	/* one is set (ABI 1.11) */
 };
+
+/* Most tgids a filter can name, as the module's PM_FILTER_TGIDS_MAX. */
+#define PM_FILTER_TGIDS_MAX	64
 
 struct pm_status {
 	unsigned int have;
@@ -89,6 +93,10 @@ struct pm_status {
 	uint32_t max_sessions;
 	uint64_t groups_global;
 	uint64_t groups_attached;
+	/* The global filter, when PM_ST_GLOBAL_FILTER: 0 / none = any. */
+	uint32_t filter_tgids[PM_FILTER_TGIDS_MAX];
+	size_t nr_filter_tgids;
+	uint64_t filter_cgroup_id;
 	struct pm_status_cpu *cpus;
 	size_t nr_cpus;
 	struct pm_status_session *sessions_list;

@@ -87,6 +87,9 @@ void pm_out_kv_f64(struct pm_out *o, const char *key, int prec, double v);
 void pm_out_kv_bool(struct pm_out *o, const char *key, bool v);
 void pm_out_kv_strlist(struct pm_out *o, const char *key,
 		       const char *const *items, size_t n);
+/* Text "a,b,c" ("-" if empty); JSON an array of numbers. */
+void pm_out_kv_u32list(struct pm_out *o, const char *key,
+		       const uint32_t *items, size_t n);
 
 void pm_out_extra_u64(struct pm_out *o, const char *key, uint64_t v);
 void pm_out_extra_hex(struct pm_out *o, const char *key, uint64_t v);
