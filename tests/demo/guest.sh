@@ -6,7 +6,8 @@
 # decode -> bcc-style reports) on real workloads at every layer: processes
 # (execsnoop), files (opensnoop, vfsstat, filetop), storage (bonnie++ on
 # an ext4 on null_blk: biosnoop, biolatency, biotop), network (iperf3 on
-# loopback: tcpconnlat, tcpstates), name lookups (gethostlatency), memory
+# loopback: tcpconnlat, tcpstates), the aggregates scoped to one cgroup
+# (persecmon filter), name lookups (gethostlatency), memory
 # (memleak on a leaking program, and on the kernel), plus the
 # data path itself (synthetic events from every context, a storm that
 # overflows small buffers with every drop counted). Run by
@@ -103,6 +104,27 @@ for port in (5299, 9):  # the server has exited: refused
 wait "$tcl_pid" "$tst_pid" || true
 cat "$work/tcpconnlat.txt"
 head -20 "$work/tcpstates.txt"
+
+banner "Scoping the always-on aggregates to one cgroup: persecmon filter --cgroup"
+# Two loops read files, one inside the cgroup demo-app and one outside;
+# with the global filter on that cgroup, filetop (and every aggregate)
+# counts only the first. The filter then goes, as it came, in one command.
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
+mkdir -p /sys/fs/cgroup/demo-app
+run persecmon filter --cgroup /sys/fs/cgroup/demo-app
+persecmon filetop -C 4 1 >"$work/filetop.txt" 2>&1 &
+filetop_pid=$!
+sleep 1
+sh -c 'echo $$ >/sys/fs/cgroup/demo-app/cgroup.procs
+	for i in $(seq 100); do cat /etc/os-release >/dev/null; done' &
+inside_pid=$!
+sh -c 'for i in $(seq 100); do cat /etc/hostname >/dev/null; done' &
+outside_pid=$!
+wait "$inside_pid" "$outside_pid" "$filetop_pid" || true
+cat "$work/filetop.txt"
+persecmon status | grep -i filter
+run persecmon filter --clear
+rmdir /sys/fs/cgroup/demo-app
 
 banner "Name lookups: gethostlatency (-s: p50/p99 by host and process)"
 cp /etc/hosts "$work/hosts.orig"
