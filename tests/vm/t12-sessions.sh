@@ -20,7 +20,8 @@ info "root cgroup id $root_cg"
 
 start_reader all -g test --verify --json
 all_pid=$READER_PID
-start_reader rootcg -g test --cgroup "$root_cg" --json
+# By path: the CLI resolves it to the id the kernel compares with.
+start_reader rootcg -g test --cgroup /sys/fs/cgroup --json
 cg_pid=$READER_PID
 start_reader none -g test -p 1 --json
 none_pid=$READER_PID

@@ -39,7 +39,7 @@ static const char filter_examples[] =
 	"  persecmon filter --clear                       # count every process again\n";
 
 struct filter_opts {
-	const char *cgroup;
+	uint64_t cgroup_id;
 	bool clear;
 };
 
@@ -101,9 +101,9 @@ int cmd_filter(const char *name, int argc, char **argv)
 {
 	static struct filter_opts opts;
 	static const struct pm_option options[] = {
-		{ "cgroup", 0, PM_OPT_STRING, "PATH|ID",
+		{ "cgroup", 0, PM_OPT_CALLBACK, "PATH|ID",
 		  "only this cgroup v2 (directory, or id)",
-		  &opts.cgroup, 0, 0, NULL },
+		  &opts.cgroup_id, 0, 0, pm_cgroup_opt_parse },
 		{ "clear", 0, PM_OPT_FLAG, NULL,
 		  "remove the filter: count every process",
 		  &opts.clear, 0, 0, NULL },
@@ -122,7 +122,6 @@ int cmd_filter(const char *name, int argc, char **argv)
 	};
 	struct pm_status before = { 0 }, after = { 0 };
 	struct pm_ctl *ctl = NULL;
-	uint64_t cgroup_id = 0;
 	struct pm_error err;
 	struct pm_out o;
 	struct pm_cli cli;
@@ -139,8 +138,8 @@ int cmd_filter(const char *name, int argc, char **argv)
 	case PM_CLI_OK:
 		break;
 	}
-	change = opts.clear || opts.cgroup || cli.nr_pids;
-	if (opts.clear && (opts.cgroup || cli.nr_pids)) {
+	change = opts.clear || opts.cgroup_id || cli.nr_pids;
+	if (opts.clear && (opts.cgroup_id || cli.nr_pids)) {
 		fprintf(stderr, "%s: --clear takes neither -p nor --cgroup\n",
 			name);
 		return PM_EXIT_USAGE;
@@ -150,10 +149,6 @@ int cmd_filter(const char *name, int argc, char **argv)
 			name);
 		return PM_EXIT_USAGE;
 	}
-	if (opts.cgroup && pm_cgroup_id_parse(opts.cgroup, &cgroup_id,
-					      &err) < 0)
-		return pm_error_report(&err, name);
-
 	pm_out_init(&o, stdout, cli.json ? PM_OUT_JSON : PM_OUT_TEXT,
 		    cli.verbose > 0);
 	if (pm_ctl_open(&ctl, cli.verbose > 0, &err) < 0)
@@ -164,7 +159,7 @@ int cmd_filter(const char *name, int argc, char **argv)
 		goto out;
 
 	pm_cli_catch_stop_signals();
-	if (set(ctl, cli.pids, cli.nr_pids, cgroup_id, &err) < 0 ||
+	if (set(ctl, cli.pids, cli.nr_pids, opts.cgroup_id, &err) < 0 ||
 	    show(ctl, &o, opts.clear ? "clear" : "set", &after, &err) < 0)
 		goto fail;
 	if (cli.duration > 0) {

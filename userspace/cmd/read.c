@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "persecmon/cgroup.h"
 #include "persecmon/control.h"
 #include "persecmon/decode.h"
 #include "persecmon/error.h"
@@ -134,9 +135,9 @@ static const struct pm_option read_options[] = {
 	{ "no-self", 0, PM_OPT_FLAG, NULL,
 	  "drop events caused by PerSecMon readers (the kernel default)",
 	  &opts.no_self, 0, 0, NULL },
-	{ "cgroup", 0, PM_OPT_UINT, "ID",
-	  "only events of this cgroup v2 id (kernel-side filter)",
-	  &opts.cgroup_id, 1, UINT64_MAX, NULL },
+	{ "cgroup", 0, PM_OPT_CALLBACK, "PATH|ID",
+	  "only events of this cgroup v2 (directory, or id; kernel-side filter)",
+	  &opts.cgroup_id, 0, 0, pm_cgroup_opt_parse },
 	{ "device", 0, PM_OPT_STRING, "PATH",
 	  "device to open (default " PERSECMON_DEVICE_PATH ")", &opts.device,
 	  0, 0, NULL },

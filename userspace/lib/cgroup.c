@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -25,32 +26,42 @@ int pm_cgroup_id_parse(const char *arg, uint64_t *id, struct pm_error *err)
 	if (arg[0] >= '0' && arg[0] <= '9') {
 		if (pm_parse_u64(arg, 1, UINT64_MAX, id) < 0)
 			return pm_error_set(err, PM_ERR_USAGE, EINVAL,
-					    "cgroup '%s': not a path nor an id from 1 up",
-					    arg);
+					    "not a path nor an id from 1 up");
 		return 0;
 	}
 	if (statfs(arg, &sfs) < 0)
-		return pm_error_set(err, PM_ERR_USAGE, errno, "cgroup '%s': %s",
-				    arg, strerror(errno));
+		return pm_error_set(err, PM_ERR_USAGE, errno, "%s",
+				    strerror(errno));
 	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return pm_error_set(err, PM_ERR_USAGE, EINVAL,
-				    "cgroup '%s': not on a cgroup v2 file system",
-				    arg);
+				    "not on a cgroup v2 file system");
 	/* Files of a cgroup (cgroup.procs) have handles too: not cgroups. */
 	if (stat(arg, &st) < 0)
-		return pm_error_set(err, PM_ERR_USAGE, errno, "cgroup '%s': %s",
-				    arg, strerror(errno));
+		return pm_error_set(err, PM_ERR_USAGE, errno, "%s",
+				    strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return pm_error_set(err, PM_ERR_USAGE, ENOTDIR,
-				    "cgroup '%s': not a directory", arg);
+				    "not a directory");
 	fh->handle_bytes = sizeof(uint64_t);
 	if (name_to_handle_at(AT_FDCWD, arg, fh, &mount_id, 0) < 0)
-		return pm_error_set(err, PM_ERR_USAGE, errno, "cgroup '%s': %s",
-				    arg, strerror(errno));
+		return pm_error_set(err, PM_ERR_USAGE, errno, "%s",
+				    strerror(errno));
 	if (fh->handle_bytes != sizeof(uint64_t))
 		return pm_error_set(err, PM_ERR_RUNTIME, EPROTO,
-				    "cgroup '%s': a %u-byte handle, not a cgroup id",
-				    arg, fh->handle_bytes);
+				    "a %u-byte handle, not a cgroup id",
+				    fh->handle_bytes);
 	memcpy(id, fh->f_handle, sizeof(*id));
+	return 0;
+}
+
+int pm_cgroup_opt_parse(const char *arg, void *target, char *errbuf,
+			size_t errlen)
+{
+	struct pm_error err;
+
+	if (pm_cgroup_id_parse(arg, target, &err) < 0) {
+		snprintf(errbuf, errlen, "%s", err.msg);
+		return -1;
+	}
 	return 0;
 }
