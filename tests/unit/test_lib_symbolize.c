@@ -254,13 +254,13 @@ static void usyms_module_mappings(void **state)
 	assert_non_null(us);
 	assert_false(pm_usyms_lookup(us, target + 1, &sym));
 	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset,
-					      "relative/path"), -EINVAL);
-	assert_int_equal(pm_usyms_add_mapping(us, end, start, offset, path),
+					      "relative/path", 0), -EINVAL);
+	assert_int_equal(pm_usyms_add_mapping(us, end, start, offset, path, 0),
 			 -EINVAL);
 	/* An older mapping of the range (before an exec): replaced. */
 	assert_int_equal(pm_usyms_add_mapping(us, start - 4096, start + 4096,
-					      0, "/nonexistent/old-image"), 0);
-	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, path), 0);
+					      0, "/nonexistent/old-image", 0), 0);
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, path, 0), 0);
 	assert_true(pm_usyms_lookup(us, target + 1, &sym));
 	assert_string_equal(sym.name, "pm_test_symbol_target");
 	assert_int_equal(sym.offset, 1);
@@ -270,11 +270,61 @@ static void usyms_module_mappings(void **state)
 	/* A mapping whose file is gone: its name, no symbol. */
 	assert_int_equal(pm_usyms_add_mapping(us, end + 0x100000,
 					      end + 0x200000, 0,
-					      "/nonexistent/lib.so"), 0);
+					      "/nonexistent/lib.so", 0), 0);
 	assert_false(pm_usyms_lookup(us, end + 0x100010, &sym));
 	assert_string_equal(sym.module, "lib.so");
 	pm_usyms_close(us);
 	pm_usyms_cache_free();
+}
+
+/*
+ * An exited process of another mount namespace: the path its record gives
+ * may name another file in ours. The record's inode number decides; the
+ * copy sits on tmpfs (/dev/shm), where stat() shows the real numbers.
+ */
+static void usyms_module_mapping_other_file(void **state)
+{
+	uintptr_t target = (uintptr_t)pm_test_symbol_target;
+	uint64_t start = 0, end = 0, offset = 0;
+	char dir[] = "/dev/shm/pm-usyms.XXXXXX", cmd[8400], path[4096];
+	char copy[64];
+	struct pm_usyms *us;
+	struct pm_sym sym;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(self_mapping(target, &start, &end, &offset, path,
+				      sizeof(path)), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(copy, sizeof(copy), "%s/copy", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(stat(copy, &st), 0);
+
+	/* The file the record names: its symbols. */
+	us = pm_usyms_new(0x7fffffff, NULL);
+	assert_non_null(us);
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, copy,
+					      st.st_ino), 0);
+	assert_true(pm_usyms_lookup(us, target + 1, &sym));
+	assert_string_equal(sym.name, "pm_test_symbol_target");
+	assert_string_equal(sym.module, "copy");
+	pm_usyms_close(us);
+	pm_usyms_cache_free();
+
+	/* Another file at that path: its name, never its symbols. */
+	us = pm_usyms_new(0x7fffffff, NULL);
+	assert_non_null(us);
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, copy,
+					      st.st_ino + 1), 0);
+	assert_false(pm_usyms_lookup(us, target + 1, &sym));
+	assert_null(sym.name);
+	assert_string_equal(sym.module, "copy");
+	pm_usyms_close(us);
+	pm_usyms_cache_free();
+
+	assert_int_equal(unlink(copy), 0);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 /*
@@ -309,7 +359,7 @@ static void usyms_gone_prefers_module_mappings(void **state)
 	us = pm_usyms_new(4242, root);
 	assert_non_null(us);
 	assert_int_equal(pm_usyms_refresh(us), 0);
-	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, path), 0);
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, path, 0), 0);
 	/* Alive: its own maps, whatever the module said. */
 	assert_false(pm_usyms_lookup(us, target + 1, &sym));
 	assert_string_equal(sym.module, "old-image");
@@ -358,7 +408,7 @@ static void usyms_separate_debug_file(void **state)
 	us = pm_usyms_new(0x7fffffff, NULL);
 	assert_non_null(us);
 	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset,
-					      stripped), 0);
+					      stripped, 0), 0);
 	assert_true(pm_usyms_lookup(us, target + 2, &sym));
 	assert_string_equal(sym.name, "pm_test_symbol_target");
 	assert_int_equal(sym.offset, 2);
@@ -372,7 +422,7 @@ static void usyms_separate_debug_file(void **state)
 	us = pm_usyms_new(0x7fffffff, NULL);
 	assert_non_null(us);
 	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset,
-					      stripped), 0);
+					      stripped, 0), 0);
 	assert_false(pm_usyms_lookup(us, target + 2, &sym));
 	assert_string_equal(sym.module, "self");
 	pm_usyms_close(us);
@@ -390,6 +440,7 @@ int main(void)
 		cmocka_unit_test(usyms_no_process),
 		cmocka_unit_test(usyms_module_mappings),
 		cmocka_unit_test(usyms_gone_prefers_module_mappings),
+		cmocka_unit_test(usyms_module_mapping_other_file),
 		cmocka_unit_test(usyms_separate_debug_file),
 	};
 

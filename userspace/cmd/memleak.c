@@ -287,7 +287,8 @@ static void on_map_record(struct memleak_state *st,
 	us = proc_syms(st, rec->tgid);
 	/* A cut path (hdr.flags) is empty: nothing to open. */
 	if (us && v.path[0])
-		pm_usyms_add_mapping(us, v.start, v.end, v.offset, v.path);
+		pm_usyms_add_mapping(us, v.start, v.end, v.offset, v.path,
+				     v.ino);
 	pthread_mutex_unlock(&st->lock);
 }
 

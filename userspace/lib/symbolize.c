@@ -10,9 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "persecmon/symbolize.h"
+
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC	0x794c7630
+#endif
 
 struct sym_entry {
 	uint64_t addr;
@@ -251,6 +256,8 @@ struct elf_file {
 	char *path;
 	dev_t dev;
 	ino_t ino;
+	/* On overlayfs: st_dev is the overlay's, never the real file's. */
+	bool overlay;
 	bool ok;			/* parsed (maybe without symbols) */
 	struct sym_entry *syms;
 	size_t n;
@@ -410,6 +417,7 @@ static int elf_parse(struct elf_file *ef, const char *open_path)
 static struct elf_file *elf_get(const char *path, const char *open_path)
 {
 	struct elf_file *ef;
+	struct statfs sfs;
 	struct stat st;
 	const char *slash;
 
@@ -431,6 +439,8 @@ static struct elf_file *elf_get(const char *path, const char *open_path)
 	ef->base = slash ? slash + 1 : ef->path;
 	ef->dev = st.st_dev;
 	ef->ino = st.st_ino;
+	ef->overlay = statfs(open_path, &sfs) == 0 &&
+		      sfs.f_type == OVERLAYFS_SUPER_MAGIC;
 	if (elf_parse(ef, open_path) < 0) {
 		free(ef->path);
 		free(ef);
@@ -463,6 +473,7 @@ struct umap {
 	struct elf_file *ef;	/* NULL until first used */
 	bool tried;
 	bool from_module;	/* a PERSECMON_EV_MAP: the process is gone */
+	uint64_t ino;		/* from_module: the file's inode, 0: unknown */
 };
 
 struct pm_usyms {
@@ -596,7 +607,7 @@ void pm_usyms_close(struct pm_usyms *us)
 }
 
 int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
-			 uint64_t offset, const char *path)
+			 uint64_t offset, const char *path, uint64_t ino)
 {
 	struct umap *m;
 	size_t i;
@@ -625,7 +636,8 @@ int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
 	}
 	m = &us->kmaps[us->nk];
 	*m = (struct umap){ .start = start, .end = end, .offset = offset,
-			    .path = strdup(path), .from_module = true };
+			    .path = strdup(path), .from_module = true,
+			    .ino = ino };
 	if (!m->path)
 		return -ENOMEM;
 	us->nk++;
@@ -673,6 +685,14 @@ static struct elf_file *umap_elf(struct pm_usyms *us, struct umap *m)
 	}
 	if (!m->ef)
 		m->ef = elf_get(m->path, m->path);
+	/*
+	 * A process of another mount namespace (a container) that exited
+	 * leaves a path that may name another file in ours: never take its
+	 * symbols for the process's (symbolize.h says what is compared).
+	 */
+	if (m->ef && m->from_module && m->ino && !m->ef->overlay &&
+	    (uint64_t)m->ef->ino != m->ino)
+		m->ef = NULL;
 	return m->ef;
 }
 

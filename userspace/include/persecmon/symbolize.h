@@ -62,10 +62,16 @@ void pm_usyms_close(struct pm_usyms *us);
  * A mapping the module described (PERSECMON_EV_MAP): used for addresses
  * that /proc/PID/maps does not cover, and first once a read of them found
  * the process gone (the last ones read may predate an exec). It replaces
- * earlier ones it overlaps. 0, -EINVAL or -ENOMEM.
+ * earlier ones it overlaps. @path is opened in our mount namespace once
+ * the process is gone, and used only if it is the file the record names
+ * (its inode number @ino), unless that cannot be told: @ino 0, or our file
+ * is on overlayfs (which shows stat() its own numbers, not those of the
+ * real file that the module records). The device is not compared: btrfs
+ * shows stat() a subvolume's, not the super block's the module records.
+ * 0, -EINVAL or -ENOMEM.
  */
 int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
-			 uint64_t offset, const char *path);
+			 uint64_t offset, const char *path, uint64_t ino);
 /*
  * Re-reads the mappings; 0 or -errno (the old ones are kept on error, and
  * when the process has none left: -ESRCH).
