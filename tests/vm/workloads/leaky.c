@@ -30,15 +30,18 @@ static void wait_for(const char *dir, const char *name)
 		usleep(50000);
 }
 
+/* Whole or not at all: the test reads the file as soon as it exists. */
 static void say(const char *dir, const char *name)
 {
-	char path[4096];
+	char path[4096], tmp[4096];
 	FILE *f;
 
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fprintf(f, "%d\n", getpid());
-	fclose(f);
+	f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) ||
+	    rename(tmp, path))
+		exit(1);
 }
 
 __attribute__((noinline)) void leak_here(size_t s)

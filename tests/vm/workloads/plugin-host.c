@@ -19,7 +19,7 @@
 int main(int argc, char **argv)
 {
 	void (*leak_many)(int k, size_t s);
-	char path[4096];
+	char path[4096], tmp[4096];
 	void *lib;
 	FILE *f;
 
@@ -27,12 +27,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: plugin-host DIR LIB K S [PROGRAM ARG...]\n");
 		return 2;
 	}
+	/* Whole or not at all: the test reads it as soon as it exists. */
+	snprintf(tmp, sizeof(tmp), "%s/pid.tmp", argv[1]);
 	snprintf(path, sizeof(path), "%s/pid", argv[1]);
-	f = fopen(path, "w");
-	if (!f)
+	f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) ||
+	    rename(tmp, path))
 		return 1;
-	fprintf(f, "%d\n", getpid());
-	fclose(f);
 	snprintf(path, sizeof(path), "%s/go", argv[1]);
 	while (access(path, F_OK) != 0)
 		usleep(50000);
