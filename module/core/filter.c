@@ -11,6 +11,7 @@
  * also waits for every preemption-disabled reader).
  */
 #include <linux/cgroup.h>
+#include <linux/err.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
@@ -19,12 +20,7 @@
 
 #include "core/filter.h"
 
-struct pm_global_filter {
-	struct pm_filter_spec spec;	/* tgids sorted */
-	struct rcu_head rcu;
-};
-
-struct pm_global_filter __rcu *pm_global_filter;
+struct pm_filter __rcu *pm_global_filter;
 static DEFINE_MUTEX(pm_global_filter_lock);
 
 static int pm_cmp_u32(const void *a, const void *b)
@@ -34,9 +30,18 @@ static int pm_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void pm_filter_spec_prepare(struct pm_filter_spec *spec)
+struct pm_filter *pm_filter_new(const struct pm_filter_spec *spec)
 {
-	sort(spec->tgids, spec->nr_tgids, sizeof(u32), pm_cmp_u32, NULL);
+	struct pm_filter *f;
+
+	if (spec->nr_tgids > PM_FILTER_TGIDS_MAX)
+		return ERR_PTR(-E2BIG);
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return NULL;
+	f->spec = *spec;
+	sort(f->spec.tgids, f->spec.nr_tgids, sizeof(u32), pm_cmp_u32, NULL);
+	return f;
 }
 
 bool pm_filter_has_tgid(const struct pm_filter_spec *spec, u32 tgid)
@@ -81,7 +86,7 @@ u64 pm_current_cgroup_id(void)
 
 bool __pm_global_counts(u32 tgid, u64 cgroup_id)
 {
-	const struct pm_global_filter *f;
+	const struct pm_filter *f;
 	bool pass = true;
 
 	rcu_read_lock_sched_notrace();
@@ -102,19 +107,12 @@ bool __pm_global_counts_current(void)
 
 int pm_global_filter_set(const struct pm_filter_spec *spec)
 {
-	struct pm_global_filter *f = NULL, *old;
+	struct pm_filter *f = NULL, *old;
 
-	if (spec->nr_tgids > PM_FILTER_TGIDS_MAX)
-		return -E2BIG;
 	if (spec->nr_tgids || spec->cgroup_id) {
-		f = kzalloc(sizeof(*f), GFP_KERNEL);
-		if (!f)
-			return -ENOMEM;
-		f->spec.cgroup_id = spec->cgroup_id;
-		f->spec.nr_tgids = spec->nr_tgids;
-		memcpy(f->spec.tgids, spec->tgids,
-		       spec->nr_tgids * sizeof(spec->tgids[0]));
-		pm_filter_spec_prepare(&f->spec);
+		f = pm_filter_new(spec);
+		if (IS_ERR_OR_NULL(f))
+			return f ? PTR_ERR(f) : -ENOMEM;
 	}
 	mutex_lock(&pm_global_filter_lock);
 	old = rcu_replace_pointer(pm_global_filter, f,
@@ -127,7 +125,7 @@ int pm_global_filter_set(const struct pm_filter_spec *spec)
 
 bool pm_global_filter_get(struct pm_filter_spec *spec)
 {
-	const struct pm_global_filter *f;
+	const struct pm_filter *f;
 	bool set;
 
 	mutex_lock(&pm_global_filter_lock);

@@ -34,8 +34,18 @@ struct pm_filter_spec {
 	u32 tgids[PM_FILTER_TGIDS_MAX];
 };
 
-/* Sorts the tgids, as pm_filter_has_tgid() expects. */
-void pm_filter_spec_prepare(struct pm_filter_spec *spec);
+/* A published spec (RCU): a session's filter, or the global filter. */
+struct pm_filter {
+	struct pm_filter_spec spec;	/* tgids sorted */
+	struct rcu_head rcu;
+};
+
+/*
+ * A copy of @spec with its tgids sorted, as pm_filter_has_tgid() expects:
+ * NULL for out of memory, ERR_PTR(-E2BIG) for too many tgids. Process
+ * context; free with kfree() or, once published, kfree_rcu().
+ */
+struct pm_filter *pm_filter_new(const struct pm_filter_spec *spec);
 bool pm_filter_has_tgid(const struct pm_filter_spec *spec, u32 tgid);
 /* The tgid and cgroup tests (include_self and quiet_groups aside). */
 bool pm_filter_match(const struct pm_filter_spec *spec, u32 tgid,
@@ -45,8 +55,7 @@ bool pm_filter_match(const struct pm_filter_spec *spec, u32 tgid,
 u64 pm_current_cgroup_id(void);
 
 /* The global filter. NULL while none is set; RCU (any flavour). */
-struct pm_global_filter;
-extern struct pm_global_filter __rcu *pm_global_filter;
+extern struct pm_filter __rcu *pm_global_filter;
 
 bool __pm_global_counts(u32 tgid, u64 cgroup_id);
 bool __pm_global_counts_current(void);

@@ -25,6 +25,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpumask.h>
+#include <linux/err.h>
 #include <linux/cred.h>
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
@@ -67,11 +68,6 @@ MODULE_PARM_DESC(watermark_pct,
 /* A waiting reader is woken this soon after its first unread record. */
 #define PM_WAKE_PERIOD		(HZ / 10)
 #define PM_CLOCK_PERIOD		HZ
-
-struct pm_filter {
-	struct pm_filter_spec spec;	/* tgids sorted */
-	struct rcu_head rcu;
-};
 
 struct pm_session_cpu {
 	struct pm_ring ring;
@@ -717,13 +713,9 @@ int pm_session_set_filter(u32 id, u64 token,
 	struct pm_session *s;
 	int ret = 0;
 
-	if (spec->nr_tgids > PM_FILTER_TGIDS_MAX)
-		return -E2BIG;
-	filter = kzalloc(sizeof(*filter), GFP_KERNEL);
-	if (!filter)
-		return -ENOMEM;
-	filter->spec = *spec;
-	pm_filter_spec_prepare(&filter->spec);
+	filter = pm_filter_new(spec);
+	if (IS_ERR_OR_NULL(filter))
+		return filter ? PTR_ERR(filter) : -ENOMEM;
 
 	mutex_lock(&pm_sessions_lock);
 	s = pm_session_find(id, token, &ret);
