@@ -11,9 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <cmocka.h>
 
 #include "persecmon/cli.h"
+#include "persecmon/error.h"
 #include "persecmon/output.h"
 
 static bool opt_flag;
@@ -256,6 +259,51 @@ static void check_help(void **state)
 	assert_non_null(strstr(out_text, "  5  the module's ABI major differs"));
 }
 
+/* pm_cli_parse_main() prints to stdout and stderr: send both to /dev/null. */
+static bool parse_main_quietly(char **argv, int argc, struct pm_cli *cli,
+			       int *exit_code)
+{
+	int saved_out, saved_err, null_fd;
+	bool go_on;
+
+	fflush(stdout);
+	fflush(stderr);
+	saved_out = dup(STDOUT_FILENO);
+	saved_err = dup(STDERR_FILENO);
+	null_fd = open("/dev/null", O_WRONLY);
+	assert_true(saved_out >= 0 && saved_err >= 0 && null_fd >= 0);
+	dup2(null_fd, STDOUT_FILENO);
+	dup2(null_fd, STDERR_FILENO);
+	go_on = pm_cli_parse_main(&cmd, argc, argv, cli, exit_code);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_out);
+	close(saved_err);
+	close(null_fd);
+	return go_on;
+}
+
+static void check_parse_main_exit_codes(void **state)
+{
+	char *good[] = { "tool", "-n", "5", NULL };
+	char *help[] = { "tool", "--help", NULL };
+	char *bad[] = { "tool", "-n", "500", NULL };
+	struct pm_cli cli;
+	int exit_code = -1;
+
+	(void)state;
+	assert_true(parse_main_quietly(good, ARGC(good), &cli, &exit_code));
+	assert_int_equal(exit_code, -1);	/* untouched when going on */
+	assert_int_equal(opt_num, 5);
+	assert_false(parse_main_quietly(help, ARGC(help), &cli, &exit_code));
+	assert_int_equal(exit_code, PM_EXIT_OK);
+	exit_code = -1;
+	assert_false(parse_main_quietly(bad, ARGC(bad), &cli, &exit_code));
+	assert_int_equal(exit_code, PM_EXIT_USAGE);
+}
+
 static void check_parse_numbers(void **state)
 {
 	uint32_t pids[4];
@@ -441,6 +489,7 @@ int main(void)
 		T(check_too_many_pids),
 		T(check_interval_and_count),
 		T(check_help),
+		T(check_parse_main_exit_codes),
 		T(check_parse_numbers),
 		cmocka_unit_test(check_line_text_and_json),
 		cmocka_unit_test(check_json_escaping),

@@ -362,18 +362,13 @@ int cmd_biolatency(const char *name, int argc, char **argv)
 		.reset_tables = reset_tables,
 	};
 	struct pm_cli cli;
+	int exit_code;
 	bool until_stop;
 	double interval;
 
 	memset(&opts, 0, sizeof(opts));
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (opts.disks && opts.procs) {
 		fprintf(stderr, "%s: -D and -P exclude each other\n", name);
 		return PM_EXIT_USAGE;

@@ -334,17 +334,12 @@ int cmd_biotop(const char *name, int argc, char **argv)
 		.report = tool_report,
 	};
 	struct pm_cli cli;
+	int exit_code;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.rows = 20;
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (cli.interval == 0)
 		cli.interval = 1;
 	return pm_aggtool_main(&tool, &cli, false, NULL, cli.interval,

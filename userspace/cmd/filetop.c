@@ -556,18 +556,13 @@ int cmd_filetop(const char *name, int argc, char **argv)
 	};
 	struct pm_comm_cache cc;
 	struct pm_cli cli;
+	int exit_code;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.rows = 20;
 	opts.sort = SORT_BYTES;
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (cli.interval == 0)
 		cli.interval = 1;
 	pm_comm_cache_init(&cc, NULL);

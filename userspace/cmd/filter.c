@@ -130,14 +130,8 @@ int cmd_filter(const char *name, int argc, char **argv)
 
 	memset(&opts, 0, sizeof(opts));
 	pm_error_clear(&err);
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	change = opts.clear || opts.cgroup_id || cli.nr_pids;
 	if (opts.clear && (opts.cgroup_id || cli.nr_pids)) {
 		fprintf(stderr, "%s: --clear takes neither -p nor --cgroup\n",

@@ -370,14 +370,8 @@ int cmd_gethostlatency(const char *name, int argc, char **argv)
 	int exit_code;
 
 	memset(&opts, 0, sizeof(opts));
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (opts.quiet && !opts.summary) {
 		fprintf(stderr, "%s: -q only goes with -s (it would print nothing)\n",
 			name);

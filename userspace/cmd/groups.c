@@ -41,14 +41,8 @@ int cmd_group_run(const struct pm_command *cmd, bool enable, int argc,
 	int exit_code = PM_EXIT_OK;
 
 	pm_error_clear(&err);
-	switch (pm_cli_parse(cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	pm_out_init(&o, stdout, cli.json ? PM_OUT_JSON : PM_OUT_TEXT,
 		    cli.verbose > 0);
 	if (pm_ctl_open(&ctl, cli.verbose > 0, &err) < 0)

@@ -926,19 +926,14 @@ int cmd_memleak(const char *name, int argc, char **argv)
 	uint64_t old_sample = 1;
 	struct pm_error err;
 	struct pm_cli cli;
+	int exit_code;
 	size_t i;
 	int ret;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.top = DEFAULT_TOP;
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (opts.command && cli.nr_pids) {
 		fprintf(stderr, "%s: -c and -p cannot be combined\n", name);
 		return PM_EXIT_USAGE;

@@ -134,16 +134,11 @@ int cmd_opensnoop(const char *name, int argc, char **argv)
 		.record = print_open,
 	};
 	struct pm_cli cli;
+	int exit_code;
 
 	memset(&opts, 0, sizeof(opts));
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (opts.name && !*opts.name) {
 		fprintf(stderr, "%s: -n needs a non-empty NAME\n", name);
 		return PM_EXIT_USAGE;

@@ -544,14 +544,8 @@ int cmd_read(const char *name, int argc, char **argv)
 
 	memset(&opts, 0, sizeof(opts));
 	pm_error_clear(&err);
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (opts.include_self && opts.no_self) {
 		fprintf(stderr, "%s: --include-self and --no-self contradict each other\n",
 			name);

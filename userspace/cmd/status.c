@@ -162,14 +162,8 @@ int cmd_status(const char *name, int argc, char **argv)
 	bool abi_bad = false;
 
 	pm_error_clear(&err);
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (cli.duration > 0 && cli.interval == 0)
 		cli.interval = 1;
 	if (cli.duration > 0)

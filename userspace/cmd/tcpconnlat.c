@@ -200,16 +200,11 @@ int cmd_tcpconnlat(const char *name, int argc, char **argv)
 	};
 	struct tcpconnlat_state st = { 0 };
 	struct pm_cli cli;
+	int exit_code;
 
 	memset(&opts, 0, sizeof(opts));
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (cli.nr_args == 1 && parse_min_ms(cli.args[0], &st.min_ns) < 0) {
 		fprintf(stderr, "%s: MIN_MS must be a number of milliseconds >= 0, not '%s'\n",
 			name, cli.args[0]);

@@ -229,16 +229,11 @@ int cmd_tcpstates(const char *name, int argc, char **argv)
 	};
 	struct tcpstates_state st = { 0 };
 	struct pm_cli cli;
+	int exit_code;
 
 	memset(&opts, 0, sizeof(opts));
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (opts.wall_clock && opts.timestamp) {
 		fprintf(stderr, "%s: -T and -t contradict each other\n", name);
 		return PM_EXIT_USAGE;

@@ -114,14 +114,8 @@ int cmd_trigger(const char *name, int argc, char **argv)
 	topts.contexts = 1U << PERSECMON_CTX_TASK;
 	topts.fill = DEFAULT_FILL;
 	pm_error_clear(&err);
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	t.count = (uint32_t)topts.count;
 	t.contexts = (uint32_t)topts.contexts;
 	t.fill = (uint32_t)topts.fill;

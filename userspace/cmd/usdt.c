@@ -232,17 +232,12 @@ int cmd_usdt(const char *name, int argc, char **argv)
 	char provider[PM_USDT_NAME_MAX];
 	char buf[PATH_MAX + 2 * PM_USDT_NAME_MAX];
 	struct pm_cli cli;
+	int exit_code;
 	int ret;
 
 	memset(&opts, 0, sizeof(opts));
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (!opts.group)
 		opts.group = "dns";
 	if (opts.list) {

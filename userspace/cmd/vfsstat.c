@@ -156,15 +156,10 @@ int cmd_vfsstat(const char *name, int argc, char **argv)
 		.reset_tables = reset_tables,
 	};
 	struct pm_cli cli;
+	int exit_code;
 
-	switch (pm_cli_parse(&cmd, argc, argv, &cli, stdout, stderr)) {
-	case PM_CLI_HELP:
-		return PM_EXIT_OK;
-	case PM_CLI_ERROR:
-		return PM_EXIT_USAGE;
-	case PM_CLI_OK:
-		break;
-	}
+	if (!pm_cli_parse_main(&cmd, argc, argv, &cli, &exit_code))
+		return exit_code;
 	if (cli.interval == 0)
 		cli.interval = 1;
 	return pm_aggtool_main(&tool, &cli, reset, NULL, cli.interval,

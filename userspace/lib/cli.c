@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "persecmon/cli.h"
+#include "persecmon/error.h"
 
 /* getopt_long() values of long-only options start here. */
 #define LONG_ONLY_BASE	256
@@ -84,6 +85,22 @@ static void print_synopsis(const struct pm_command *cmd, FILE *f)
 	if (cmd->args)
 		fprintf(f, " %s", cmd->args);
 	fputc('\n', f);
+}
+
+bool pm_cli_parse_main(const struct pm_command *cmd, int argc, char **argv,
+		       struct pm_cli *cli, int *exit_code)
+{
+	switch (pm_cli_parse(cmd, argc, argv, cli, stdout, stderr)) {
+	case PM_CLI_OK:
+		return true;
+	case PM_CLI_HELP:
+		*exit_code = PM_EXIT_OK;
+		return false;
+	case PM_CLI_ERROR:
+		break;
+	}
+	*exit_code = PM_EXIT_USAGE;
+	return false;
 }
 
 void pm_cli_help(const struct pm_command *cmd, FILE *f)

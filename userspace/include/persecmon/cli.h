@@ -90,6 +90,14 @@ enum pm_cli_result pm_cli_parse(const struct pm_command *cmd, int argc,
 				FILE *err);
 void pm_cli_help(const struct pm_command *cmd, FILE *f);
 
+/*
+ * pm_cli_parse() for a command's main(), with stdout and stderr: true to
+ * go on; false when help was printed (*exit_code = PM_EXIT_OK) or the
+ * command line was refused (*exit_code = PM_EXIT_USAGE).
+ */
+bool pm_cli_parse_main(const struct pm_command *cmd, int argc, char **argv,
+		       struct pm_cli *cli, int *exit_code);
+
 /* Shared value parsers (also usable as PM_OPT_CALLBACK helpers). */
 int pm_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
 int pm_parse_seconds(const char *s, double *v);
