@@ -278,6 +278,27 @@ static void usyms_module_mappings(void **state)
 }
 
 /*
+ * A copy of the file that maps pm_test_symbol_target, in a new directory
+ * @dir (a mkdtemp() template) on tmpfs, where stat() shows the real
+ * numbers: its mapping in @m_start..@m_end at @m_offset, its stat in @st.
+ */
+static void copy_of_this_binary(char *dir, char *copy, size_t len,
+				uint64_t *m_start, uint64_t *m_end,
+				uint64_t *m_offset, struct stat *st)
+{
+	char cmd[8400], path[4096];
+
+	assert_int_equal(self_mapping((uintptr_t)pm_test_symbol_target,
+				      m_start, m_end, m_offset, path,
+				      sizeof(path)), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(copy, len, "%s/copy", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(stat(copy, st), 0);
+}
+
+/*
  * An exited process of another mount namespace: the path its record gives
  * may name another file in ours. The record's inode number decides; the
  * copy sits on tmpfs (/dev/shm), where stat() shows the real numbers.
@@ -286,20 +307,14 @@ static void usyms_module_mapping_other_file(void **state)
 {
 	uintptr_t target = (uintptr_t)pm_test_symbol_target;
 	uint64_t start = 0, end = 0, offset = 0;
-	char dir[] = "/dev/shm/pm-usyms.XXXXXX", cmd[8400], path[4096];
-	char copy[64];
+	char dir[] = "/dev/shm/pm-usyms.XXXXXX", copy[64];
 	struct pm_usyms *us;
 	struct pm_sym sym;
 	struct stat st;
 
 	(void)state;
-	assert_int_equal(self_mapping(target, &start, &end, &offset, path,
-				      sizeof(path)), 0);
-	assert_non_null(mkdtemp(dir));
-	snprintf(copy, sizeof(copy), "%s/copy", dir);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, copy);
-	assert_int_equal(system(cmd), 0);
-	assert_int_equal(stat(copy, &st), 0);
+	copy_of_this_binary(dir, copy, sizeof(copy), &start, &end, &offset,
+			    &st);
 
 	/* The file the record names: its symbols. */
 	us = pm_usyms_new(0x7fffffff, NULL);
@@ -324,6 +339,60 @@ static void usyms_module_mapping_other_file(void **state)
 	pm_usyms_cache_free();
 
 	assert_int_equal(unlink(copy), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
+ * A process of another mount namespace: the record arrives while it runs,
+ * and the file is taken then through its own view (map_files; here a fake
+ * proc root whose entry leads to a copy). After it has exited, and the
+ * copy is deleted, the path names nothing in ours, and the frames still
+ * get the copy's symbols.
+ */
+static void usyms_module_mapping_pinned_while_alive(void **state)
+{
+	uintptr_t target = (uintptr_t)pm_test_symbol_target;
+	uint64_t start = 0, end = 0, offset = 0;
+	char dir[] = "/dev/shm/pm-usyms.XXXXXX", copy[64];
+	char files[96], entry[160];
+	struct pm_usyms *us;
+	struct pm_sym sym;
+	struct stat st;
+
+	(void)state;
+	copy_of_this_binary(dir, copy, sizeof(copy), &start, &end, &offset,
+			    &st);
+	snprintf(files, sizeof(files), "%s/4243", dir);
+	assert_int_equal(mkdir(files, 0700), 0);
+	snprintf(files, sizeof(files), "%s/4243/map_files", dir);
+	assert_int_equal(mkdir(files, 0700), 0);
+	snprintf(entry, sizeof(entry), "%s/%" PRIx64 "-%" PRIx64, files,
+		 start, end);
+	assert_int_equal(symlink(copy, entry), 0);
+
+	us = pm_usyms_new(4243, dir);
+	assert_non_null(us);
+	/* Not the file the record names: not taken. */
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset,
+					      "/nonexistent/in-container/lib.so",
+					      st.st_ino + 1), 0);
+	assert_false(pm_usyms_lookup(us, target + 1, &sym));
+	assert_string_equal(sym.module, "lib.so");
+	/* The file it names: taken now, kept after all is gone. */
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset,
+					      "/nonexistent/in-container/lib.so",
+					      st.st_ino), 0);
+	assert_int_equal(unlink(entry), 0);
+	assert_int_equal(unlink(copy), 0);
+	assert_true(pm_usyms_lookup(us, target + 1, &sym));
+	assert_string_equal(sym.name, "pm_test_symbol_target");
+	assert_string_equal(sym.module, "lib.so");
+	pm_usyms_close(us);
+	pm_usyms_cache_free();
+
+	assert_int_equal(rmdir(files), 0);
+	snprintf(files, sizeof(files), "%s/4243", dir);
+	assert_int_equal(rmdir(files), 0);
 	assert_int_equal(rmdir(dir), 0);
 }
 
@@ -441,6 +510,7 @@ int main(void)
 		cmocka_unit_test(usyms_module_mappings),
 		cmocka_unit_test(usyms_gone_prefers_module_mappings),
 		cmocka_unit_test(usyms_module_mapping_other_file),
+		cmocka_unit_test(usyms_module_mapping_pinned_while_alive),
 		cmocka_unit_test(usyms_separate_debug_file),
 	};
 

@@ -17,8 +17,9 @@
 # (the default: the session is quiet, FILTER_QUIET, and writes no
 # allocation record, which is checked) and paired from the records
 # (--stream); and the text form. Then: frames of a process that exited
-# before the report, named from the module's mapping records, and by a
-# session that joined after the stacks were made; the global
+# before the report, named from the module's mapping records (also for
+# one of another mount namespace, whose path then names another file in
+# ours), and by a session that joined after the stacks were made; the global
 # set forgetting an exited process's blocks; an exec dropping the old
 # image's blocks; a small stack table recycling the stacks of processes
 # gone. The runner fails the test on any kernel warning.
@@ -307,6 +308,60 @@ assert any(f.startswith("main+") and f.endswith("[plugin-host]") for f in st["st
 print("ok: %d bytes in %d allocations from %s, reported after pid %d exited (%d mapping records)" %
       (k * s, k, " <- ".join(st["stack"][:3]), pid, last["kernel_mappings"]))
 PY
+
+if debug_kernel; then
+	info "=== a process of another mount namespace: userspace only, left to Debian's kernels"
+else
+	info "=== a process of another mount namespace, gone before the report: its files as it saw them"
+	# plugin-host runs in a mount namespace of its own, where the
+	# library's path is a bind mount of the plugin; in ours the same
+	# path holds a decoy library. memleak -p must take the file through
+	# the process's own view of the mapping (map_files) when the mapping
+	# record arrives, while the process lives: after the exit, the path
+	# names the decoy. A report made while it lives shows the record
+	# was read by then; the process then exits, and the last report
+	# must still name the plugin's functions.
+	ct=$dir/ct
+	mkdir -p "$ct/p"
+	cp "$dir/libpmplugin.so" "$ct/plugin-real.so"
+	printf 'int decoy_function(void) { return 1; }\n' >"$ct/decoy.c"
+	assert_cmd gcc -shared -fPIC -o "$ct/libpmplugin.so" "$ct/decoy.c"
+	unshare -m --propagation private sh -c \
+		'mount --bind "$1" "$2" && exec "$3" "$4" "$2" "$5" "$6" -' \
+		sh "$ct/plugin-real.so" "$ct/libpmplugin.so" "$dir/plugin-host" \
+		"$ct/p" "$K" "$S" &
+	wc=$!
+	wait_file ct/p/pid
+	read -r cpid <"$ct/p/pid"
+	start_tool memleak-ns persecmon memleak -p "$cpid" --json -T 20 1
+	mln=$TOOL_PID
+	touch "$ct/p/go"
+	wait_file ct/p/done
+	wait_line '"plugin_leak\+' "$PM_ARTIFACTS/memleak-ns.out" "$mln" $((30 * PM_SLOW)) ||
+		fail "no report of the leaks while plugin-host (pid $cpid) lived"
+	touch "$ct/p/exec"
+	wait "$wc" || fail "plugin-host in its mount namespace failed"
+	[ ! -e "/proc/$cpid" ] || fail "plugin-host (pid $cpid) has not exited"
+	sleep $((2 + PM_SLOW))
+	kill -INT "$mln"
+	wait "$mln" || { cat "$PM_ARTIFACTS/memleak-ns.err"; fail "persecmon memleak -p (namespace) exited $?"; }
+	python3 - "$PM_ARTIFACTS/memleak-ns.out" "$cpid" "$K" "$S" <<'PY' || fail "frames of an exited process of another mount namespace"
+import json, sys
+pid, k, s = (int(x) for x in sys.argv[2:5])
+last = [json.loads(l) for l in open(sys.argv[1])][-1]
+assert last["final"] and last["kernel_mappings"] >= 1, last
+# The leaks come from the one stack of K*S bytes; dlopen()'s own
+# blocks are the others.
+st = [x for x in last["stacks"] if x["tgid"] == pid and x["bytes"] == k * s]
+assert len(st) == 1, [x["stack"][:3] for x in last["stacks"]]
+st = st[0]
+assert st["allocations"] == k, st
+assert st["stack"][0].startswith("plugin_leak+") and st["stack"][0].endswith("[libpmplugin.so]"), st["stack"]
+assert st["stack"][1].startswith("plugin_leak_many+") and st["stack"][1].endswith("[libpmplugin.so]"), st["stack"]
+print("ok: %d bytes in %d allocations from %s, reported after pid %d exited; its path now names a decoy" %
+      (k * s, k, " <- ".join(st["stack"][:3]), pid))
+PY
+fi
 
 info "=== a session that joins late, and the process exits before its first report"
 # memleak -p (early) has the group while plugin-host leaks from its

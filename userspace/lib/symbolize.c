@@ -606,6 +606,30 @@ void pm_usyms_close(struct pm_usyms *us)
 	free(us);
 }
 
+/*
+ * A record usually arrives while its process still runs: parse the file
+ * now, through the process's own view of the mapping, if that is the
+ * file the record names. Once the process is gone, that view is gone
+ * too, and a process of another mount namespace (a container) would
+ * leave only a path that names another file, or none, in ours.
+ */
+static void umap_pin(struct pm_usyms *us, struct umap *m)
+{
+	char open_path[160];
+	struct elf_file *ef;
+
+	if (!m->ino)
+		return;
+	snprintf(open_path, sizeof(open_path),
+		 "%s/%u/map_files/%" PRIx64 "-%" PRIx64,
+		 us->proc_root, us->pid, m->start, m->end);
+	ef = elf_get(m->path, open_path);
+	if (ef && (uint64_t)ef->ino == m->ino) {
+		m->ef = ef;
+		m->tried = true;
+	}
+}
+
 int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
 			 uint64_t offset, const char *path, uint64_t ino)
 {
@@ -641,6 +665,7 @@ int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
 	if (!m->path)
 		return -ENOMEM;
 	us->nk++;
+	umap_pin(us, m);
 	return 0;
 }
 

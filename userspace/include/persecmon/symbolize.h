@@ -62,8 +62,11 @@ void pm_usyms_close(struct pm_usyms *us);
  * A mapping the module described (PERSECMON_EV_MAP): used for addresses
  * that /proc/PID/maps does not cover, and first once a read of them found
  * the process gone (the last ones read may predate an exec). It replaces
- * earlier ones it overlaps. @path is opened in our mount namespace once
- * the process is gone, and used only if it is the file the record names
+ * earlier ones it overlaps. While the process lives, the file is parsed
+ * at once through its own view (/proc/PID/map_files), if it is the file
+ * the record names (@ino): that survives the process, and its mount
+ * namespace. Otherwise @path is opened in ours once the process is gone,
+ * and used only if it is the file the record names
  * (its inode number @ino), unless that cannot be told: @ino 0, or our file
  * is on overlayfs (which shows stat() its own numbers, not those of the
  * real file that the module records). The device is not compared: btrfs
