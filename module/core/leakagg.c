@@ -113,7 +113,8 @@ void pm_leakagg_forget(struct pm_leakagg *la)
 }
 
 int pm_leakagg_forget_stacks(struct pm_leakagg *la,
-			     bool (*drop)(void *arg, u32 tgid), void *arg)
+			     bool (*drop)(void *arg, u32 tgid, u64 time_ns),
+			     void *arg)
 {
 	int ret;
 

@@ -41,7 +41,8 @@ int pm_leakagg_show(struct pm_leakagg *la, struct seq_file *m,
 void pm_leakagg_forget(struct pm_leakagg *la);
 /* pm_leaktab_forget_stacks(), apart from reports and clears. */
 int pm_leakagg_forget_stacks(struct pm_leakagg *la,
-			     bool (*drop)(void *arg, u32 tgid), void *arg);
+			     bool (*drop)(void *arg, u32 tgid, u64 time_ns),
+			     void *arg);
 
 /* blocks_full, stacks_full, replaced into @out[0..2] (stat tables). */
 void pm_leakagg_losses(struct pm_leakagg *la, u64 out[3]);

@@ -78,7 +78,8 @@
  *
  * Forgetting stacks (process context, apart from reports): one pass over
  * the blocks marks the slots their ids name; a READY stack that no block
- * names and whose process the caller says is gone is emptied with a
+ * names and that the caller judges, by its tgid and the time it was made,
+ * to have outlived its process (or its image) is emptied with a
  * cmpxchg from the very READY state judged. A writer that found the stack
  * just before may still insert a block with its id: the id's gen no
  * longer matches the slot's (emptied, perhaps refilled), and reports
@@ -145,6 +146,7 @@ struct pm_leak_stack {
 	unsigned long gen;	/* written only by the BUSY owner */
 	u32 tgid;
 	u32 nr;
+	u64 time_ns;		/* made then: for forgetting */
 	u64 frames[PM_LEAKTAB_FRAMES];
 };
 
@@ -224,7 +226,7 @@ static bool pm_lt_stack_is(const struct pm_leak_stack *st, u32 tgid,
 }
 
 u32 pm_leaktab_stack_add(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
-			 unsigned int nr, bool *added)
+			 unsigned int nr, u64 time_ns, bool *added)
 {
 	u32 hash = pm_hash_words(lt->seed ^ tgid, frames, nr);
 	unsigned long ready = ((unsigned long)hash << 2) | PM_LT_LIVE;
@@ -253,6 +255,7 @@ u32 pm_leaktab_stack_add(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
 		s = st->gen++ << PM_LT_STACK_GEN_SHIFT | ready;
 		/* Lookups may still compare the slot's previous life. */
 		WRITE_ONCE(st->tgid, tgid);
+		WRITE_ONCE(st->time_ns, time_ns);
 		WRITE_ONCE(st->nr, nr);
 		for (f = 0; f < nr; f++)
 			WRITE_ONCE(st->frames[f], frames[f]);
@@ -404,7 +407,8 @@ void pm_leaktab_forget_blocks(struct pm_leaktab *lt)
 }
 
 int pm_leaktab_forget_stacks(struct pm_leaktab *lt,
-			     bool (*drop)(void *arg, u32 tgid), void *arg)
+			     bool (*drop)(void *arg, u32 tgid, u64 time_ns),
+			     void *arg)
 {
 	unsigned int nstacks = lt->stack_mask + 1, i, forgotten = 0;
 	unsigned long *named, s;
@@ -428,10 +432,10 @@ int pm_leaktab_forget_stacks(struct pm_leaktab *lt,
 		if (!(i % 4096))
 			cond_resched();
 		st = &lt->stacks[i];
-		/* (A): the tgid of this READY life. */
+		/* (A): the tgid and time of this READY life. */
 		s = smp_load_acquire(&st->state);
 		if (!pm_lt_live(s) || test_bit(i, named) ||
-		    !drop(arg, READ_ONCE(st->tgid)))
+		    !drop(arg, READ_ONCE(st->tgid), READ_ONCE(st->time_ns)))
 			continue;
 		/* Only the life judged: a stack never comes back as it was. */
 		if (cmpxchg(&st->state, s, PM_LT_EMPTY) == s)

@@ -13,7 +13,7 @@
  *	init:	err = pm_leaktab_init(&lt, 1 << 16, 1 << 12);
  *	attach (no writer running):	pm_leaktab_clear(&lt);
  *	allocation returned @addr:
- *		stack = pm_leaktab_stack(&lt, tgid, frames, nr);
+ *		stack = pm_leaktab_stack(&lt, tgid, frames, nr, now_ns);
  *		pm_leaktab_insert(&lt, tgid, addr, size, stack, now_ns);
  *	free(@addr):	pm_leaktab_remove(&lt, tgid, addr);
  *	processes gone:	pm_leaktab_forget_if(&lt, orphaned, arg);
@@ -78,7 +78,9 @@ void pm_leaktab_clear(struct pm_leaktab *lt);
 
 /*
  * The id of @tgid's stack @frames (@nr <= PM_LEAKTAB_FRAMES), added if
- * new; 0 if the stack table has no slot for it (counted in stacks_full).
+ * new, with @time_ns as the time it was made (kept for
+ * pm_leaktab_forget_stacks()); 0 if the stack table has no slot for it
+ * (counted in stacks_full).
  * An id names one life of a slot: a stack forgotten and a new one in its
  * slot have different ids.
  * @added (may be NULL) tells whether this call added it: true for one
@@ -86,12 +88,13 @@ void pm_leaktab_clear(struct pm_leaktab *lt);
  * once may both add it (two ids, two report rows).
  */
 u32 pm_leaktab_stack_add(struct pm_leaktab *lt, u32 tgid, const u64 *frames,
-			 unsigned int nr, bool *added);
+			 unsigned int nr, u64 time_ns, bool *added);
 
 static inline u32 pm_leaktab_stack(struct pm_leaktab *lt, u32 tgid,
-				   const u64 *frames, unsigned int nr)
+				   const u64 *frames, unsigned int nr,
+				   u64 time_ns)
 {
-	return pm_leaktab_stack_add(lt, tgid, frames, nr, NULL);
+	return pm_leaktab_stack_add(lt, tgid, frames, nr, time_ns, NULL);
 }
 
 /*
@@ -109,14 +112,15 @@ bool pm_leaktab_insert(struct pm_leaktab *lt, u32 tgid, u64 addr, u64 size,
 void pm_leaktab_forget_blocks(struct pm_leaktab *lt);
 
 /*
- * Forgets the stacks that no block names and for which @drop(@arg, tgid)
- * is true (their process is gone), while writers may run: a block a
- * writer still gives such a stack's id is reported without a stack.
- * Returns how many, or -ENOMEM. Process context, apart from reports and
- * clears: may sleep.
+ * Forgets the stacks that no block names and for which @drop(@arg, tgid,
+ * time_ns) is true (their process, or its image, is gone; @time_ns: when
+ * the stack was made), while writers may run: a block a writer still
+ * gives such a stack's id is reported without a stack. Returns how many,
+ * or -ENOMEM. Process context, apart from reports and clears: may sleep.
  */
 int pm_leaktab_forget_stacks(struct pm_leaktab *lt,
-			     bool (*drop)(void *arg, u32 tgid), void *arg);
+			     bool (*drop)(void *arg, u32 tgid, u64 time_ns),
+			     void *arg);
 
 /*
  * Forgets the blocks for which @drop(@arg, tgid, time_ns) is true (all

@@ -233,7 +233,7 @@ static void pm_kml_emit_alloc(const struct pm_kml_alloc_info *info)
 	nr = pm_kml_stack(frames, &cut);
 	/* Kernel blocks are freed by anyone: one key space, tgid 0. */
 	stack = pm_leaktab_stack(&pm_kml_leaks.tab, 0, (const u64 *)frames,
-				 nr);
+				 nr, em.time_ns);
 	pm_leaktab_insert(&pm_kml_leaks.tab, 0, info->ptr, info->bytes_alloc,
 			  stack, em.time_ns);
 	while ((rec = pm_emit_reserve(&em, PERSECMON_EV_KALLOC,

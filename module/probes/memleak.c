@@ -55,9 +55,9 @@
  * logs (tgid, time) for a process whose blocks are kept and the next
  * sweep drops its blocks older than the exec ("exec_forgotten"; a full
  * log leaves them until the exit, "exec_missed"). Then the sweep forgets
- * the stacks that no block names any more and whose process is gone
- * ("stacks_forgotten"), so that the stack table does not fill up with
- * the dead; an exec's old stacks stay until the exit.
+ * the stacks that no block names any more and whose process or image is
+ * gone, judged as for the blocks ("stacks_forgotten"), so that the stack
+ * table does not fill up with the dead.
  *
  * File mappings (PERSECMON_EV_MAP): a stack's frames are addresses in one
  * process, meaningless once it is gone. When a session wants an
@@ -447,6 +447,7 @@ static void pm_ml_record_alloc(struct pm_ml_call *c, struct pt_regs *regs,
 	bool cut, em_ok, keep, added;
 	struct pm_emit em;
 	unsigned int nr;
+	u64 now;
 
 	if (!pm_ml_sampled(addr))
 		return;
@@ -458,11 +459,12 @@ static void pm_ml_record_alloc(struct pm_ml_call *c, struct pt_regs *regs,
 	/* Never faults: copy_from_user_nofault(). */
 	nr = pm_ml_user_stack(regs, c->frames, &cut);
 	if (keep) {
-		stack = pm_leaktab_stack_add(&pm_ml_leaks.tab, tgid, c->frames,
-					     nr, &added);
 		/* The begin's time when it ran: the same clock. */
+		now = em_ok ? em.time_ns : ktime_get_mono_fast_ns();
+		stack = pm_leaktab_stack_add(&pm_ml_leaks.tab, tgid, c->frames,
+					     nr, now, &added);
 		pm_leaktab_insert(&pm_ml_leaks.tab, tgid, addr, size, stack,
-				  em_ok ? em.time_ns : ktime_get_mono_fast_ns());
+				  now);
 		if (added && em_ok)
 			pm_ml_emit_maps(&em, pm_ml_new_maps(tgid, c->frames,
 							    nr));
@@ -667,11 +669,6 @@ static u64 pm_ml_process_start(u32 tgid)
 	return start;
 }
 
-/*
- * Whether the block (@tgid, allocated at @time_ns) outlived its process
- * (gone, exiting, or replaced by a newer one with the same pid) or its
- * image (an exec came after it).
- */
 /* @tgid's slot of @cache, filled if it held another. */
 static unsigned int pm_ml_sweep_lookup(struct pm_ml_sweep_cache *cache,
 				       u32 tgid)
@@ -686,6 +683,11 @@ static unsigned int pm_ml_sweep_lookup(struct pm_ml_sweep_cache *cache,
 	return i;
 }
 
+/*
+ * Whether the block (@tgid, allocated at @time_ns) outlived its process
+ * (gone, exiting, or replaced by a newer one with the same pid) or its
+ * image (an exec came after it).
+ */
 static bool pm_ml_block_orphaned(void *arg, u32 tgid, u64 time_ns)
 {
 	struct pm_ml_sweep_cache *cache = arg;
@@ -701,15 +703,18 @@ static bool pm_ml_block_orphaned(void *arg, u32 tgid, u64 time_ns)
 }
 
 /*
- * Whether the stack of @tgid is of a process gone or exiting that no
- * session names. A newer process with the same pid keeps it: it may be
- * the same program, with the same stacks, and it goes at that one's exit.
+ * Whether the stack (@tgid, made at @time_ns), which no block names any
+ * more, outlived what its addresses were in: its process (gone, exiting,
+ * or replaced by a newer one with the same pid, unless a session names
+ * the pid) or its image (an exec came after it). Its frames mean nothing
+ * in a newer process or image, whose own stacks are made anew.
  */
-static bool pm_ml_stack_orphaned(void *arg, u32 tgid)
+static bool pm_ml_stack_orphaned(void *arg, u32 tgid, u64 time_ns)
 {
 	struct pm_ml_sweep_cache *cache = arg;
+	unsigned int i = pm_ml_sweep_lookup(cache, tgid);
 
-	return cache->start[pm_ml_sweep_lookup(cache, tgid)] == U64_MAX;
+	return cache->start[i] > time_ns || cache->exec[i] > time_ns;
 }
 
 static void pm_ml_sweep_fn(struct work_struct *work)

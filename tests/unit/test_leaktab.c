@@ -72,17 +72,17 @@ static void insert_remove(void **state)
 
 	(void)state;
 	assert_int_equal(pm_leaktab_init(&lt, 1024, 64), 0);
-	s1 = pm_leaktab_stack_add(&lt, 10, f1, 3, &added);
+	s1 = pm_leaktab_stack_add(&lt, 10, f1, 3, 0, &added);
 	assert_true(added);
-	s2 = pm_leaktab_stack(&lt, 10, f2, 2);
+	s2 = pm_leaktab_stack(&lt, 10, f2, 2, 0);
 	assert_true(s1 && s2 && s1 != s2);
 	/* Same frames: the same id, not added again; another process: another id. */
-	assert_int_equal(pm_leaktab_stack_add(&lt, 10, f1, 3, &added), s1);
+	assert_int_equal(pm_leaktab_stack_add(&lt, 10, f1, 3, 0, &added), s1);
 	assert_false(added);
-	s3 = pm_leaktab_stack_add(&lt, 11, f1, 3, &added);
+	s3 = pm_leaktab_stack_add(&lt, 11, f1, 3, 0, &added);
 	assert_true(s3 && s3 != s1 && added);
 	/* A prefix is another stack. */
-	assert_int_not_equal(pm_leaktab_stack(&lt, 10, f1, 2), s1);
+	assert_int_not_equal(pm_leaktab_stack(&lt, 10, f1, 2, 0), s1);
 
 	assert_true(pm_leaktab_insert(&lt, 10, 0x1000, 100, s1, 50));
 	assert_true(pm_leaktab_insert(&lt, 10, 0x2000, 200, s1, 40));
@@ -136,7 +136,7 @@ static void insert_remove(void **state)
 	assert_int_equal(r->n, 0);
 	free(r);
 	/* Stacks survive forget_blocks(), not clear(). */
-	assert_int_equal(pm_leaktab_stack(&lt, 10, f1, 3), s1);
+	assert_int_equal(pm_leaktab_stack(&lt, 10, f1, 3, 0), s1);
 	pm_leaktab_clear(&lt);
 	assert_int_equal(atomic64_read(&lt.replaced), 0);
 	pm_leaktab_destroy(&lt);
@@ -161,9 +161,9 @@ static void forget_if(void **state)
 
 	(void)state;
 	assert_int_equal(pm_leaktab_init(&lt, 1 << 8, 1 << 6), 0);
-	s20 = pm_leaktab_stack(&lt, 20, f_old, 1);
-	s21 = pm_leaktab_stack(&lt, 21, f_old, 1);
-	s20new = pm_leaktab_stack(&lt, 20, f_new, 1);
+	s20 = pm_leaktab_stack(&lt, 20, f_old, 1, 0);
+	s21 = pm_leaktab_stack(&lt, 21, f_old, 1, 0);
+	s20new = pm_leaktab_stack(&lt, 20, f_new, 1, 0);
 	for (i = 0; i < 10; i++) {
 		/* Same addresses in both processes: keys are (tgid, addr). */
 		assert_true(pm_leaktab_insert(&lt, 20, 0x1000 + 16 * i, 1,
@@ -195,17 +195,19 @@ static void forget_if(void **state)
 	pm_leaktab_destroy(&lt);
 }
 
-static bool tgid_30_gone(void *arg, u32 tgid)
+static bool tgid_30_gone(void *arg, u32 tgid, u64 time_ns)
 {
 	unsigned int *calls = arg;
 
+	(void)time_ns;
 	(*calls)++;
 	return tgid == 30;
 }
 
-static bool tgid_40_gone(void *arg, u32 tgid)
+static bool tgid_40_gone(void *arg, u32 tgid, u64 time_ns)
 {
 	(void)arg;
+	(void)time_ns;
 	return tgid == 40;
 }
 
@@ -221,19 +223,19 @@ static void forget_stacks(void **state)
 
 	(void)state;
 	assert_int_equal(pm_leaktab_init(&lt, 1 << 8, 1 << 6), 0);
-	a = pm_leaktab_stack(&lt, 30, fa, 2);
-	b = pm_leaktab_stack(&lt, 30, fb, 1);
-	c = pm_leaktab_stack(&lt, 31, fc, 1);
+	a = pm_leaktab_stack(&lt, 30, fa, 2, 0);
+	b = pm_leaktab_stack(&lt, 30, fb, 1, 0);
+	c = pm_leaktab_stack(&lt, 31, fc, 1, 0);
 	/* Ids of first lives are small: the slot's index plus one. */
 	assert_true(a && a <= 64 && b && b <= 64 && c && c <= 64);
 	assert_true(pm_leaktab_insert(&lt, 30, 0x1000, 24, a, 1));
 	/* A: a block names it; B: none, tgid 30 gone; C: tgid 31 lives. */
 	assert_int_equal(pm_leaktab_forget_stacks(&lt, tgid_30_gone, &calls), 1);
 	assert_int_equal(calls, 2);
-	assert_int_equal(pm_leaktab_stack(&lt, 30, fa, 2), a);
-	assert_int_equal(pm_leaktab_stack(&lt, 31, fc, 1), c);
+	assert_int_equal(pm_leaktab_stack(&lt, 30, fa, 2, 0), a);
+	assert_int_equal(pm_leaktab_stack(&lt, 31, fc, 1, 0), c);
 	/* B again is a new stack, with a new id even in the same slot. */
-	b2 = pm_leaktab_stack_add(&lt, 30, fb, 1, &added);
+	b2 = pm_leaktab_stack_add(&lt, 30, fb, 1, 0, &added);
 	assert_true(added);
 	assert_int_not_equal(b2, 0);
 	assert_int_not_equal(b2, b);
@@ -259,25 +261,71 @@ static void forget_stacks(void **state)
 					 PM_LEAKTAB_PROBE), 0);
 	for (i = 0; i < PM_LEAKTAB_PROBE; i++) {
 		frame[0] = 0x500000 + i;
-		ids[i] = pm_leaktab_stack(&lt, 40 + i % 2, frame, 1);
+		ids[i] = pm_leaktab_stack(&lt, 40 + i % 2, frame, 1, 0);
 		assert_int_not_equal(ids[i], 0);
 	}
 	assert_int_equal(pm_leaktab_forget_stacks(&lt, tgid_40_gone, NULL),
 			 PM_LEAKTAB_PROBE / 2);
 	for (i = 1; i < PM_LEAKTAB_PROBE; i += 2) {
 		frame[0] = 0x500000 + i;
-		assert_int_equal(pm_leaktab_stack_add(&lt, 41, frame, 1,
+		assert_int_equal(pm_leaktab_stack_add(&lt, 41, frame, 1, 0,
 						      &added), ids[i]);
 		assert_false(added);
 	}
 	for (i = 0; i < PM_LEAKTAB_PROBE / 2; i++) {
 		frame[0] = 0x600000 + i;
-		assert_int_not_equal(pm_leaktab_stack(&lt, 42, frame, 1), 0);
+		assert_int_not_equal(pm_leaktab_stack(&lt, 42, frame, 1, 0), 0);
 	}
 	assert_int_equal(atomic64_read(&lt.stacks_full), 0);
 	frame[0] = 0x700000;
-	assert_int_equal(pm_leaktab_stack(&lt, 42, frame, 1), 0);
+	assert_int_equal(pm_leaktab_stack(&lt, 42, frame, 1, 0), 0);
 	assert_int_equal(atomic64_read(&lt.stacks_full), 1);
+	pm_leaktab_destroy(&lt);
+}
+
+/* An exec at @arg: what was made before it goes, whatever the tgid. */
+static bool made_before(void *arg, u32 tgid, u64 time_ns)
+{
+	(void)tgid;
+	return time_ns < *(u64 *)arg;
+}
+
+/*
+ * The time a stack was made reaches the judge: an exec (or a newer
+ * process with the same pid) leaves the stacks made before it to go,
+ * while the same process's later stacks, and any a block names, stay.
+ */
+static void forget_stacks_by_time(void **state)
+{
+	u64 f_old[1] = { 0x401000 }, f_named[1] = { 0x402000 };
+	u64 f_new[1] = { 0x403000 }, exec_ns = 250;
+	u32 old, named, new_stack, again;
+	struct pm_leaktab lt;
+	bool added;
+
+	(void)state;
+	assert_int_equal(pm_leaktab_init(&lt, 1 << 8, 1 << 6), 0);
+	old = pm_leaktab_stack(&lt, 50, f_old, 1, 100);
+	named = pm_leaktab_stack(&lt, 50, f_named, 1, 200);
+	new_stack = pm_leaktab_stack(&lt, 50, f_new, 1, 300);
+	assert_true(old && named && new_stack);
+	/* Found again, a stack keeps the time it was made. */
+	assert_int_equal(pm_leaktab_stack(&lt, 50, f_old, 1, 400), old);
+	assert_true(pm_leaktab_insert(&lt, 50, 0x1000, 8, named, 200));
+	assert_int_equal(pm_leaktab_forget_stacks(&lt, made_before, &exec_ns),
+			 1);
+	assert_int_equal(pm_leaktab_stack_add(&lt, 50, f_named, 1, 500,
+					      &added), named);
+	assert_false(added);
+	assert_int_equal(pm_leaktab_stack_add(&lt, 50, f_new, 1, 500,
+					      &added), new_stack);
+	assert_false(added);
+	again = pm_leaktab_stack_add(&lt, 50, f_old, 1, 500, &added);
+	assert_true(added);
+	assert_int_not_equal(again, old);
+	/* Made after the exec now: it stays. */
+	assert_int_equal(pm_leaktab_forget_stacks(&lt, made_before, &exec_ns),
+			 0);
 	pm_leaktab_destroy(&lt);
 }
 
@@ -302,7 +350,7 @@ static void full(void **state)
 	assert_true(pm_leaktab_insert(&lt, 1, 0x100000, 1, 0, 0));
 	for (i = 0; i < PM_LEAKTAB_PROBE + 3; i++) {
 		frame[0] = i + 1;
-		ok = pm_leaktab_stack(&lt, 1, frame, 1);
+		ok = pm_leaktab_stack(&lt, 1, frame, 1, 0);
 		assert_true(i < PM_LEAKTAB_PROBE ? ok != 0 : ok == 0);
 	}
 	assert_int_equal(atomic64_read(&lt.stacks_full), 3);
@@ -342,7 +390,7 @@ static void run_model(unsigned int blocks, size_t keys, bool crowded)
 		for (k = 0; k < 4; k++) {
 			u64 frames[2] = { 0x400000 + t, 0x500000 + k };
 
-			stacks[t][k] = pm_leaktab_stack(&lt, 100 + t, frames, 2);
+			stacks[t][k] = pm_leaktab_stack(&lt, 100 + t, frames, 2, 0);
 			assert_true(stacks[t][k] != 0);
 		}
 	for (i = 0; i < 40000; i++) {
@@ -439,9 +487,10 @@ struct mt_arg {
 /* Transient processes: tgid MT_GONE + worker, with a stack per round. */
 #define MT_GONE		1000
 
-static bool mt_gone(void *arg, u32 tgid)
+static bool mt_gone(void *arg, u32 tgid, u64 time_ns)
 {
 	(void)arg;
+	(void)time_ns;
 	return tgid > MT_GONE;
 }
 
@@ -479,16 +528,16 @@ static void *mt_worker(void *p)
 							   0x7000 + b * 64);
 		/* Someone else's stack, while its owner uses it. */
 		frames[1] = a->tgid % MT_THREADS + 1;
-		a->ok &= pm_leaktab_stack(a->lt, frames[1], frames, 2) != 0;
+		a->ok &= pm_leaktab_stack(a->lt, frames[1], frames, 2, 0) != 0;
 		frames[1] = a->tgid;
 		/*
 		 * A stack of a process gone, forgotten meanwhile: ours is
 		 * still found as it was, never added again behind a hole.
 		 */
 		frames[0] = 0x2000 + round;
-		pm_leaktab_stack(a->lt, MT_GONE + a->tgid, frames, 2);
+		pm_leaktab_stack(a->lt, MT_GONE + a->tgid, frames, 2, 0);
 		frames[0] = 0x1000;
-		a->ok &= pm_leaktab_stack(a->lt, a->tgid, frames, 2) ==
+		a->ok &= pm_leaktab_stack(a->lt, a->tgid, frames, 2, 0) ==
 			 a->stack;
 	}
 	return NULL;
@@ -516,7 +565,7 @@ static void concurrent(void **state)
 		 * threads adding one new stack at once may get two ids.
 		 */
 		args[i] = (struct mt_arg){ .lt = &lt, .tgid = i + 1 };
-		args[i].stack = pm_leaktab_stack(&lt, i + 1, frames, 2);
+		args[i].stack = pm_leaktab_stack(&lt, i + 1, frames, 2, 0);
 		assert_int_not_equal(args[i].stack, 0);
 	}
 	for (i = 0; i < MT_THREADS; i++) {
@@ -553,6 +602,7 @@ int main(void)
 		cmocka_unit_test(full),
 		cmocka_unit_test(forget_if),
 		cmocka_unit_test(forget_stacks),
+		cmocka_unit_test(forget_stacks_by_time),
 		cmocka_unit_test(randomized),
 		cmocka_unit_test(randomized_crowded),
 		cmocka_unit_test(concurrent),

@@ -21,8 +21,8 @@
 # one of another mount namespace, whose path then names another file in
 # ours), and by a session that joined after the stacks were made; the global
 # set forgetting an exited process's blocks; an exec dropping the old
-# image's blocks; a small stack table recycling the stacks of processes
-# gone. The runner fails the test on any kernel warning.
+# image's blocks and stacks; a small stack table recycling the stacks of
+# processes gone. The runner fails the test on any kernel warning.
 # vm-timeout: 600
 # vm-cost: 620
 set -euo pipefail
@@ -464,10 +464,12 @@ if grep -q '^group memleak probe .* attached 1 ' "$PM_DEBUGFS/probes"; then
 	fail "memleak probes still attached after the global set dropped the group"
 fi
 
-info "=== an exec: the old image's blocks go, even for memleak -p"
+info "=== an exec: the old image's blocks and stacks go, even for memleak -p"
 # The process lives on and memleak -p names it (so its exit would not
 # drop them), but an exec replaced the address space those blocks were
-# in: the next sweep drops them (exec_forgotten).
+# in: the next sweep drops them (exec_forgotten), and then the stacks
+# they named, whose frames were addresses in that image
+# (stacks_forgotten; the global set is off, so no other process's).
 mkdir -p "$dir/e"
 "$dir/plugin-host" "$dir/e" "$dir/libpmplugin.so" "$K" "$S" /bin/sleep 600 &
 we=$!
@@ -482,13 +484,16 @@ info "outstanding before the exec: pid $epid $he bytes"
 [ "$he" -ge $((K * S)) ] || fail "the session did not keep the leaks ($he < $((K * S)))"
 wait_line 'plugin_leak\+' "$PM_ARTIFACTS/memleak-exec.out" "$mle" $((10 * PM_SLOW)) ||
 	fail "memleak -p never reported the leaks before the exec"
-exec_before=$(awk '$1 == "all" { print $21 }' "$PM_DEBUGFS/memleakstat")
+read -r exec_before stacks_before < <(awk '$1 == "all" { print $21, $23 }' "$PM_DEBUGFS/memleakstat")
 touch "$dir/e/exec"
 # The new image (sleep) allocates too, and memleak -p keeps those: count
 # what the sweep dropped, then read what the report still shows.
+# The sweep counts the stacks after the blocks: wait for both.
 for ((i = 0; i < 20 * PM_SLOW; i++)); do
-	dropped=$(($(awk '$1 == "all" { print $21 }' "$PM_DEBUGFS/memleakstat") - exec_before))
-	[ "$dropped" -ge "$K" ] && break
+	read -r dropped stacks_gone < <(awk '$1 == "all" { print $21, $23 }' "$PM_DEBUGFS/memleakstat")
+	dropped=$((dropped - exec_before))
+	stacks_gone=$((stacks_gone - stacks_before))
+	[ "$dropped" -ge "$K" ] && [ "$stacks_gone" -ge 1 ] && break
 	pm_nap 0.5
 done
 assert_cmd cat "$PM_DEBUGFS/memleakstat"
@@ -496,6 +501,8 @@ assert_eq sleep "$(cat "/proc/$epid/comm")" "the process after its exec"
 read -r he <<<"$(held "$epid")"
 info "after pid $epid exec'd: $dropped blocks forgotten for the exec; $he bytes held (the new image's)"
 [ "$dropped" -ge "$K" ] || fail "exec_forgotten grew by $dropped, less than the $K leaks"
+info "stacks forgotten for the exec: $stacks_gone"
+[ "$stacks_gone" -ge 1 ] || fail "the old image's stacks were kept (stacks_forgotten grew by $stacks_gone) while pid $epid lives"
 assert_eq 0 "$(awk '$1 == "all" { print $22 }' "$PM_DEBUGFS/memleakstat")" "execs the log had no room for"
 sleep $((2 + PM_SLOW))
 kill -INT "$mle"
