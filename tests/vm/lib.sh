@@ -17,6 +17,9 @@ read -r PM_KVER </proc/sys/kernel/osrelease
 # The host builds the module for every kernel into build/modules/<release>/.
 PM_KO=${PM_KO:-$PM_BUILD/modules/$PM_KVER/persecmon.ko}
 PM_BIN=$PM_BUILD/bin
+# The C workloads (tests/vm/workloads/), built on the host by run-vm.sh.
+# shellcheck disable=SC2034
+PM_WORKLOADS=$PM_BUILD/vm-workloads
 PM_MODULE=persecmon
 PM_SYSFS=/sys/module/$PM_MODULE
 # For the tests:

@@ -19,7 +19,8 @@
 #
 # The guest sees the host's root read-only over 9p under a tmpfs overlay,
 # so it runs the host's userland and this repo's build/ (the module from
-# build/modules/<release>/persecmon.ko, tools from build/bin/). Results land
+# build/modules/<release>/persecmon.ko, tools from build/bin/, the tests'
+# C workloads from build/vm-workloads/, built here first). Results land
 # in build/vm-results/<release>/ (console.log is the kernel console); TAP
 # goes to stdout, one line per test naming the kernel. Exit status: 0 when
 # every test passed or skipped, 1 otherwise, 2 for a usage or setup error.
@@ -270,6 +271,13 @@ fi
 
 "$here/mkinitramfs.sh" "$rel" "$config" "$run/initramfs.cpio" ||
 	die "cannot build the initramfs for $rel"
+
+# The tests' C workloads (tests/vm/workloads/) are built here: a compile
+# in the guest costs seconds under emulation, tens of them on the debug
+# kernel. Guests of run-all.sh start together: one make at a time.
+mkdir -p "$build"
+flock "$build/.vm-workloads.lock" make -s -C "$here/workloads" O="$build" >&2 ||
+	die "cannot build the test workloads (make -C tests/vm/workloads)"
 
 # The progress lines say how far into the run each test ended.
 printf -v run_started "%(%s)T" -1

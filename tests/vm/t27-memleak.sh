@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The "memleak" group and persecmon memleak -p / -c (user mode, uprobes
-# on libc). A C workload (workloads/leaky.c, built here with frame
+# on libc). A C workload (workloads/leaky.c, built on the host with frame
 # pointers; t30 runs it under bcc's memleak too) leaks exactly K
 # blocks of S bytes from leak_here(), J blocks each from leak_calloc(),
 # leak_realloc() (malloc then realloc to a new size: the first block is
@@ -33,11 +33,12 @@ K=$(pm_scaled 100)
 S=1000
 J=3
 F=$(pm_scaled 200)
-command -v gcc >/dev/null || fail "gcc is missing: cannot build the workload"
 load_module
 dir=$(mktemp -d /tmp/pm-ml.XXXXXX)
-assert_cmd gcc -O0 -fno-builtin -g -fno-omit-frame-pointer -o "$dir/leaky" \
-	"$(dirname "$0")/workloads/leaky.c"
+# Copies of the host-built workloads (run-vm.sh): the sections below put
+# them where they need them.
+assert_cmd cp "$PM_WORKLOADS/leaky" "$PM_WORKLOADS/libpmplugin.so" \
+	"$PM_WORKLOADS/plugin-host" "$PM_WORKLOADS/libdecoy.so" "$dir/"
 
 # check_report JSON_LINES WHICH: the last report must hold exactly the
 # workload's leaks (K*S bytes in K allocations from leak_here <- main ...).
@@ -236,10 +237,6 @@ info "=== a process gone before the report: its frames from the module's mapping
 # library. The module described the stacks' file mappings
 # (PERSECMON_EV_MAP) when it first saw them; a reader of the same group
 # gets the records themselves, checked against the library's symbols.
-assert_cmd gcc -O0 -g -fno-omit-frame-pointer -fPIC -shared -o "$dir/libpmplugin.so" \
-	"$(dirname "$0")/workloads/plugin.c"
-assert_cmd gcc -O0 -g -fno-omit-frame-pointer -o "$dir/plugin-host" \
-	"$(dirname "$0")/workloads/plugin-host.c" -ldl
 mkdir -p "$dir/p"
 "$dir/plugin-host" "$dir/p" "$dir/libpmplugin.so" "$K" "$S" &
 wp=$!
@@ -324,8 +321,7 @@ else
 	ct=$dir/ct
 	mkdir -p "$ct/p"
 	cp "$dir/libpmplugin.so" "$ct/plugin-real.so"
-	printf 'int decoy_function(void) { return 1; }\n' >"$ct/decoy.c"
-	assert_cmd gcc -shared -fPIC -o "$ct/libpmplugin.so" "$ct/decoy.c"
+	cp "$dir/libdecoy.so" "$ct/libpmplugin.so"
 	unshare -m --propagation private sh -c \
 		'mount --bind "$1" "$2" && exec "$3" "$4" "$2" "$5" "$6" -' \
 		sh "$ct/plugin-real.so" "$ct/libpmplugin.so" "$dir/plugin-host" \

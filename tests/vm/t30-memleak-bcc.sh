@@ -32,10 +32,8 @@ bcc=/usr/sbin/memleak-bpfcc
 [ -x "$bcc" ] || fail "$bcc is missing (apt-get install bpfcc-tools)"
 [ -e "/lib/modules/$PM_KVER/build" ] ||
 	skip "bcc needs the kernel headers of $PM_KVER (/lib/modules/$PM_KVER/build)"
-command -v gcc >/dev/null || fail "gcc is missing: cannot build the workload"
 dir=$(mktemp -d /tmp/pm-mlbcc.XXXXXX)
-assert_cmd gcc -O0 -fno-builtin -g -fno-omit-frame-pointer -o "$dir/leaky" \
-	"$(dirname "$0")/workloads/leaky.c"
+assert_cmd cp "$PM_WORKLOADS/leaky" "$dir/"
 load_module
 
 bcc_pid=

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * leaky K S J F DIR [run]: a workload whose leaks are known exactly, for
- * t27-memleak.sh and t30-memleak-bcc.sh (built there with frame pointers).
+ * t27-memleak.sh and t30-memleak-bcc.sh (built on the host with frame
+ * pointers: workloads/Makefile).
  *
  * Leaks K blocks of S bytes from leak_here(), J blocks each from
  * leak_calloc() (7 x 300), leak_realloc() (malloc(16), then realloc to
