@@ -259,6 +259,13 @@ struct elf_file {
 	/* On overlayfs: st_dev is the overlay's, never the real file's. */
 	bool overlay;
 	bool ok;			/* parsed (maybe without symbols) */
+	/*
+	 * Opened but not parsed yet (elf_ready()): the file a process
+	 * mapped, taken while it ran (umap_pin()), and the name it was
+	 * opened by, for libdwfl.
+	 */
+	int fd;
+	char *open_path;
 	struct sym_entry *syms;
 	size_t n;
 	char *pool;
@@ -372,22 +379,18 @@ static int elf_read_syms(struct elf_file *ef, const char *open_path, int fd)
 	return 0;
 }
 
-/* -errno when @open_path cannot be opened; else 0, ef->ok if parsed. */
-static int elf_parse(struct elf_file *ef, const char *open_path)
+/* Parses the file @fd has open (given up); ef->ok if it is ELF. */
+static void elf_parse(struct elf_file *ef, const char *open_path, int fd)
 {
 	size_t nphdr, i;
 	Elf *elf;
-	int fd;
 
-	fd = open(open_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nphdr)) {
 		if (elf)
 			elf_end(elf);
 		close(fd);
-		return 0;
+		return;
 	}
 	ef->loads = calloc(nphdr ? nphdr : 1, sizeof(*ef->loads));
 	for (i = 0; ef->loads && i < nphdr; i++) {
@@ -404,47 +407,77 @@ static int elf_parse(struct elf_file *ef, const char *open_path)
 	/* fd goes to libdwfl. */
 	if (elf_read_syms(ef, open_path, fd) == 0)
 		ef->ok = true;
-	return 0;
+}
+
+/* Files opened and not parsed yet: each holds a descriptor. */
+#define ELF_DEFERRED_MAX	256
+static unsigned int elf_deferred;
+
+/* @ef parsed, if it was only opened so far. */
+static struct elf_file *elf_ready(struct elf_file *ef)
+{
+	if (ef && ef->fd >= 0) {
+		elf_parse(ef, ef->open_path, ef->fd);
+		ef->fd = -1;
+		free(ef->open_path);
+		ef->open_path = NULL;
+		elf_deferred--;
+	}
+	return ef;
 }
 
 /*
- * The parsed file at @path (opened through @open_path, which may be a
- * /proc/PID/root/... or map_files path), parsed on first use. NULL when
+ * The file at @path (opened through @open_path, which may be a
+ * /proc/PID/root/... or map_files path), parsed on first use, or with
+ * @defer only opened: elf_ready() parses it when it is first needed, so
+ * that taking a file while its process runs costs an open. NULL when
  * @open_path cannot be opened: a process's map_files entry goes with the
  * process between stat() and open(), and caching that would leave the
  * file without symbols for good.
  */
-static struct elf_file *elf_get(const char *path, const char *open_path)
+static struct elf_file *elf_get(const char *path, const char *open_path,
+				bool defer)
 {
 	struct elf_file *ef;
 	struct statfs sfs;
 	struct stat st;
 	const char *slash;
+	int fd;
 
 	if (stat(open_path, &st) < 0)
 		return NULL;
 	for (ef = elf_files; ef; ef = ef->next)
 		if (ef->dev == st.st_dev && ef->ino == st.st_ino &&
 		    !strcmp(ef->path, path))
-			return ef;
-	ef = calloc(1, sizeof(*ef));
-	if (!ef)
+			return defer ? ef : elf_ready(ef);
+	fd = open(open_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return NULL;
+	ef = calloc(1, sizeof(*ef));
+	if (!ef) {
+		close(fd);
+		return NULL;
+	}
+	ef->fd = -1;
 	ef->path = strdup(path);
 	if (!ef->path) {
 		free(ef);
+		close(fd);
 		return NULL;
 	}
 	slash = strrchr(ef->path, '/');
 	ef->base = slash ? slash + 1 : ef->path;
 	ef->dev = st.st_dev;
 	ef->ino = st.st_ino;
-	ef->overlay = statfs(open_path, &sfs) == 0 &&
+	ef->overlay = fstatfs(fd, &sfs) == 0 &&
 		      sfs.f_type == OVERLAYFS_SUPER_MAGIC;
-	if (elf_parse(ef, open_path) < 0) {
-		free(ef->path);
-		free(ef);
-		return NULL;
+	if (defer && elf_deferred < ELF_DEFERRED_MAX)
+		ef->open_path = strdup(open_path);
+	if (ef->open_path) {
+		ef->fd = fd;
+		elf_deferred++;
+	} else {
+		elf_parse(ef, open_path, fd);
 	}
 	ef->next = elf_files;
 	elf_files = ef;
@@ -457,6 +490,11 @@ void pm_usyms_cache_free(void)
 
 	while ((ef = elf_files)) {
 		elf_files = ef->next;
+		if (ef->fd >= 0) {
+			close(ef->fd);
+			elf_deferred--;
+		}
+		free(ef->open_path);
 		free(ef->syms);
 		free(ef->pool);
 		free(ef->loads);
@@ -623,7 +661,7 @@ static void umap_pin(struct pm_usyms *us, struct umap *m)
 	snprintf(open_path, sizeof(open_path),
 		 "%s/%u/map_files/%" PRIx64 "-%" PRIx64,
 		 us->proc_root, us->pid, m->start, m->end);
-	ef = elf_get(m->path, open_path);
+	ef = elf_get(m->path, open_path, true);
 	if (ef && (uint64_t)ef->ino == m->ino) {
 		m->ef = ef;
 		m->tried = true;
@@ -689,7 +727,7 @@ static struct elf_file *umap_elf(struct pm_usyms *us, struct umap *m)
 	char open_path[4200];
 
 	if (m->tried)
-		return m->ef;
+		return elf_ready(m->ef);	/* umap_pin() may only open it */
 	m->tried = true;
 	/*
 	 * The process's own view of the file (containers, deleted files),
@@ -701,15 +739,15 @@ static struct elf_file *umap_elf(struct pm_usyms *us, struct umap *m)
 		snprintf(open_path, sizeof(open_path),
 			 "%s/%u/map_files/%" PRIx64 "-%" PRIx64,
 			 us->proc_root, us->pid, m->start, m->end);
-		m->ef = elf_get(m->path, open_path);
+		m->ef = elf_get(m->path, open_path, false);
 	}
 	if (!m->ef) {
 		snprintf(open_path, sizeof(open_path), "%s/%u/root%s",
 			 us->proc_root, us->pid, m->path);
-		m->ef = elf_get(m->path, open_path);
+		m->ef = elf_get(m->path, open_path, false);
 	}
 	if (!m->ef)
-		m->ef = elf_get(m->path, m->path);
+		m->ef = elf_get(m->path, m->path, false);
 	/*
 	 * A process of another mount namespace (a container) that exited
 	 * leaves a path that may name another file in ours: never take its
