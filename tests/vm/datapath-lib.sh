@@ -5,7 +5,22 @@
 # until its session is set up, stop it, read fields of its JSON summary.
 # Source after lib.sh.
 
-PM_NCPU=$(nproc)
+# PM_NCPU: the online CPUs ("0-1,3" in sysfs), counted without the fork
+# and exec of $(nproc).
+pm_count_online_cpus() {
+	local list range
+	read -r list </sys/devices/system/cpu/online
+	IFS=, read -ra list <<<"$list"
+	PM_NCPU=0
+	for range in "${list[@]}"; do
+		if [[ $range == *-* ]]; then
+			PM_NCPU=$((PM_NCPU + ${range#*-} - ${range%-*} + 1))
+		else
+			PM_NCPU=$((PM_NCPU + 1))
+		fi
+	done
+}
+pm_count_online_cpus
 
 # jfield JSON EXPR: evaluate the Python expression EXPR over the parsed
 # JSON document `d` (for a reader summary: d["summary"][...]).

@@ -146,13 +146,15 @@ run_test() {
 	) >"$out" 2>&1 &
 	test_pid=$!
 	# A hang is only worth reporting with where it hangs: shortly before
-	# the timeout, what every process of the test waits for.
-	(sleep "$((budget - 20))" && report_stuck "$test_pid") >>"$diag" 2>&1 &
+	# the timeout, what every process of the test waits for. It waits
+	# with pm_nap, so that a test that ends in time just kills it: a sleep
+	# to find and kill would cost a pkill, 6-8 s on the debug kernel.
+	(pm_nap "$((budget - 20))" && report_stuck "$test_pid") >>"$diag" 2>&1 &
 	watchdog=$!
 	wait "$test_pid" || rc=$?
 	case $rc in
 	124 | 137) ;;
-	*) pkill -P "$watchdog" sleep ;;
+	*) kill "$watchdog" 2>/dev/null ;;
 	esac
 	wait "$watchdog"
 

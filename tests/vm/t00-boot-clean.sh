@@ -7,7 +7,7 @@
 # hold if the environment itself produced no splat.
 # vm-timeout: 60
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 read -r version </proc/version
 info "kernel: $version"

@@ -7,7 +7,7 @@
 # directory. Repeating catches state that outlives an unload (a leftover
 # class, device number, debugfs entry or leak shows up on the next load).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 for round in 1 2 3; do
 	info "--- round $round"

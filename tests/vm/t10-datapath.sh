@@ -8,8 +8,8 @@
 # vm-timeout: 300
 # vm-cost: 140
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 # 4 contexts x 1000 events x 104 bytes per CPU fit the default buffer
 # (1 MiB per CPU) even if the reader never ran during the trigger.
@@ -34,7 +34,7 @@ info "=== every context, $n events per context per CPU, JSON"
 start_reader all -g test --verify --expect-count "$n" --json
 assert_cmd persecmon trigger -c "$n" -C task,softirq,hardirq,nmi -f 64 -r 0x100
 stop_reader all "$READER_PID"
-python3 - "$(dirname "$0")" "$SUMMARY" "$PM_ARTIFACTS/all.out" "$n" "$PM_NCPU" <<'PY' || fail "stream check"
+python3 - "${0%/*}" "$SUMMARY" "$PM_ARTIFACTS/all.out" "$n" "$PM_NCPU" <<'PY' || fail "stream check"
 import sys
 sys.path.insert(0, sys.argv[1])
 from readercheck import lossless_summary, intact_test_events

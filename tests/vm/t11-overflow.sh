@@ -10,8 +10,8 @@
 # vm-timeout: 300
 # vm-cost: 80
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 n=$(pm_scaled 20000)
 load_module buffer_kb=16

@@ -7,8 +7,8 @@
 # vm-timeout: 300
 # vm-cost: 170
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 n=$(pm_scaled 500)
 load_module

@@ -8,8 +8,8 @@
 # vm-timeout: 240
 # vm-cost: 110
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 load_module
 

@@ -11,10 +11,10 @@
 # vm-timeout: 240
 # vm-cost: 220
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 load_module
-nl=$(dirname "$0")/nlraw.py
+nl=${0%/*}/nlraw.py
 
 info "=== user nobody"
 rc=0

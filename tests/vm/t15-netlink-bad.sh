@@ -8,10 +8,10 @@
 # vm-timeout: 120
 # vm-cost: 80
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 load_module
-assert_cmd python3 "$(dirname "$0")/nlraw.py" malformed
+assert_cmd python3 "${0%/*}/nlraw.py" malformed
 assert_cmd persecmon status
 # No refused SET_FILTER left a global filter behind.
 assert_grep "^global_filter -$" "$PM_DEBUGFS/status"

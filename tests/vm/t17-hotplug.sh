@@ -11,8 +11,8 @@
 # vm-timeout: 300
 # vm-cost: 5
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 cpu1=/sys/devices/system/cpu/cpu1/online
 [ -w "$cpu1" ] || skip "no second CPU that can go offline ($cpu1)"
@@ -46,7 +46,7 @@ phase 0x304
 online 1
 phase 0x305
 stop_reader hp "$READER_PID"
-python3 - "$(dirname "$0")" "$SUMMARY" "$PM_ARTIFACTS/hp.out" "$n" <<'PY' || fail "events across hotplug"
+python3 - "${0%/*}" "$SUMMARY" "$PM_ARTIFACTS/hp.out" "$n" <<'PY' || fail "events across hotplug"
 import sys
 sys.path.insert(0, sys.argv[1])
 from readercheck import lossless_summary, intact_test_events

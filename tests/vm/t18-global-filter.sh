@@ -17,8 +17,8 @@
 # vm-timeout: 400
 # vm-cost: 200
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 N=$(pm_scaled 40)
 CG=/sys/fs/cgroup/persecmon-t18

@@ -11,8 +11,8 @@
 # vm-timeout: 300
 # vm-cost: 190
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 N=$(pm_scaled 40)
 F=$(pm_scaled 20)

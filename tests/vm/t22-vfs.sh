@@ -16,8 +16,8 @@
 # vm-timeout: 600
 # vm-cost: 430
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 N=$(pm_scaled 500)
 M=$(pm_scaled 300)

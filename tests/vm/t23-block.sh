@@ -18,8 +18,8 @@
 # vm-timeout: 300
 # vm-cost: 390
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 N=$(pm_scaled 200)
 M=$(pm_scaled 100)

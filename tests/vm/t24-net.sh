@@ -20,8 +20,8 @@
 # vm-timeout: 900
 # vm-cost: 230
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 N=$(pm_scaled 20)
 M=$(pm_scaled 10)

@@ -24,8 +24,8 @@
 # vm-timeout: 240
 # vm-cost: 240
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 PY=/usr/bin/python3
 N=$(pm_scaled 40)
@@ -292,7 +292,7 @@ assert_eq "$before" "$(read_stat)" "dnsstat lookups with the group attached but 
 assert_cmd persecmon disable dns
 
 info "=== UPROBE_ENABLE validation (raw netlink, global set)"
-assert_cmd "$PY" - "$(dirname "$0")" <<'PY'
+assert_cmd "$PY" - "${0%/*}" <<'PY'
 import errno, os, re, sys
 sys.path.insert(0, sys.argv[1])
 import nlraw

@@ -25,8 +25,8 @@
 # vm-cost: 440
 # vm-late: it toggles the kmem tracepoints, the emulator's int3 risk
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 N=$(pm_scaled 200)
 load_module

@@ -26,8 +26,8 @@
 # vm-timeout: 600
 # vm-cost: 620
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 K=$(pm_scaled 100)
 S=1000
@@ -112,7 +112,7 @@ elapsed=$((SECONDS - started))
 assert_eq 0 "$dropped" "records dropped for the quiet session"
 # What the kernel keeps outstanding, while the session wants it.
 cat "$PM_DEBUGFS/memleak" >"$PM_ARTIFACTS/kernel-leaks.txt"
-python3 "$(dirname "$0")/nlraw.py" agg-dump memleak >"$PM_ARTIFACTS/kernel-leaks.json" ||
+python3 "${0%/*}/nlraw.py" agg-dump memleak >"$PM_ARTIFACTS/kernel-leaks.json" ||
 	fail "AGG_DUMP memleak failed"
 kill -INT "$ml"
 wait "$ml" || { cat "$PM_ARTIFACTS/memleak-p.err"; fail "persecmon memleak -p exited $?"; }
@@ -406,7 +406,7 @@ info "=== global set: an exited process's blocks are forgotten, a live one's sta
 # table keeps every block; a process's exit schedules a sweep that drops
 # the blocks of processes gone (sessions that name a pid keep them: the
 # -c reports above were made after the exit).
-nlraw=$(dirname "$0")/nlraw.py
+nlraw=${0%/*}/nlraw.py
 mkdir -p "$dir/a" "$dir/b"
 assert_cmd python3 "$nlraw" memleak-global on
 "$dir/leaky" "$K" "$S" "$J" "$F" "$dir/a" &

@@ -20,8 +20,8 @@
 # vm-timeout: 300
 # vm-cost: 310
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 PY=/usr/bin/python3
 N=$(pm_scaled 20)
@@ -302,7 +302,7 @@ for ((i = 0; i < 300 * PM_SLOW; i++)); do
 	pm_nap 0.1
 done
 assert_grep "$FILES/cyc/libc.so.6\$" "/proc/$busy/maps"
-assert_cmd "$PY" "$(dirname "$0")/nlraw.py" uprobe-cycles "$CYCLES" "$FILES/cyc/libc.so.6"
+assert_cmd "$PY" "${0%/*}/nlraw.py" uprobe-cycles "$CYCLES" "$FILES/cyc/libc.so.6"
 touch "$FILES/stop-busy"
 wait "$busy" || fail "the busy process died during the cycles"
 ! grep -E '^group (dns|memleak) .* mechanism uprobe ' "$PM_DEBUGFS/probes" || fail "uprobes left after the cycles"

@@ -22,8 +22,8 @@
 # vm-timeout: 300
 # vm-cost: 150
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 K=$(pm_scaled 20)
 J=$(pm_scaled 10)

@@ -21,8 +21,8 @@
 # vm-timeout: 900
 # vm-cost: 20
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/datapath-lib.sh"
+. "${0%/*}/lib.sh"
+. "${0%/*}/datapath-lib.sh"
 
 K=$(pm_scaled 100)
 S=1000

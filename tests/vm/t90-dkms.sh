@@ -14,7 +14,7 @@
 # vm-timeout: 2400
 # vm-cost: 30
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 [ -d "/lib/modules/$PM_KVER/build" ] ||
 	skip "no /lib/modules/$PM_KVER/build: DKMS has no headers for this kernel"

@@ -11,7 +11,7 @@
 # vm-kconfig: CONFIG_DEBUG_KMEMLEAK
 # vm-timeout: 180
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 [ -e "$PM_KMEMLEAK" ] || skip "this kernel has no kmemleak ($PM_KMEMLEAK)"
 if [ "${PM_KMEMLEAK_MODE:-suite}" = each ]; then
