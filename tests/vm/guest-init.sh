@@ -250,6 +250,8 @@ run_test() {
 }
 
 mount_guest_filesystems
+# Now that /dev/fd exists: the pipe every test's pm_nap inherits.
+pm_nap_open || echo "persecmon-vm: no pm_nap pipe; naps fork a sleep" >/dev/kmsg
 # Lets the host's watchdog dump blocked tasks and CPUs (sysrq w, l) on a hang.
 echo 1 >/proc/sys/kernel/sysrq
 # Real addresses for root in /proc/kallsyms, module sections and kmemleak

@@ -168,14 +168,20 @@ assert_grep() {
 # (made once, before any test traces anything) never has data: read -t
 # on it just times out (status > 128); anything else, and sleep does it.
 # The runner's pipe is passed down (PM_NAP_FD, inherited): making one
-# costs a fork.
-if [ -z "${PM_NAP_FD:-}" ] || [ ! -p "/proc/self/fd/$PM_NAP_FD" ]; then
-	exec {PM_NAP_FD}<> <(:)
-	export PM_NAP_FD
-fi
+# costs a fork. pm_nap_open makes it unless one is there; the runner
+# calls it again once /dev/fd exists (a fresh boot has none when it
+# sources this file, and <(:) needs it).
+pm_nap_open() {
+	if [ -z "${PM_NAP_FD:-}" ] || [ ! -p "/proc/self/fd/$PM_NAP_FD" ]; then
+		unset PM_NAP_FD
+		exec {PM_NAP_FD}<> <(:) || return
+		export PM_NAP_FD
+	fi
+}
+pm_nap_open 2>/dev/null
 pm_nap() {
 	local rc=0
-	read -r -t "$1" -u "$PM_NAP_FD" _ || rc=$?
+	[ -z "${PM_NAP_FD:-}" ] || read -r -t "$1" -u "$PM_NAP_FD" _ || rc=$?
 	[ "$rc" -gt 128 ] || sleep "$1"
 }
 
