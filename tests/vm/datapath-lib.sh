@@ -38,7 +38,7 @@ wait_tracing() {
 		shift 2
 	fi
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
-		grep -q '^Tracing' "$@" 2>/dev/null && return 0
+		has_line '^Tracing' "$@" && return 0
 		[ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || break
 		pm_nap 0.1
 	done

@@ -108,11 +108,17 @@ skip() {
 }
 
 # run CMD...: show the command and its output (and how long it took, when
-# that was seconds); return its status.
+# that was seconds); return its status. "cat FILE" is read by bash itself:
+# tests show many debugfs tables, and a cat costs the debug kernel seconds.
 run() {
-	local rc=0 started=$SECONDS
+	local rc=0 started=$SECONDS text
 	echo "+ $*"
-	"$@" 2>&1 || rc=$?
+	if [ "$1" = cat ] && [ $# -eq 2 ] && [[ $2 != -* ]]; then
+		{ text=$(<"$2"); } 2>&1 || rc=$?
+		[ "$rc" -ne 0 ] || [ -z "$text" ] || printf '%s\n' "$text"
+	else
+		"$@" 2>&1 || rc=$?
+	fi
 	[ "$rc" -eq 0 ] || echo "  (exit $rc)"
 	[ $((SECONDS - started)) -lt 2 ] || echo "  (took $((SECONDS - started)) s)"
 	return "$rc"
@@ -185,17 +191,47 @@ pm_nap() {
 	[ "$rc" -gt 128 ] || sleep "$1"
 }
 
+# has_line REGEX FILE...: one of FILEs has a line matching the extended
+# REGEX. Read by bash itself, for loops that poll a tool's output: a grep
+# per poll costs the debug kernel's one CPU about a second, taken from the
+# tool being waited for.
+has_line() {
+	local re=$1 f line
+	shift
+	for f; do
+		[ -r "$f" ] || continue
+		while IFS= read -r line || [ -n "$line" ]; do
+			[[ $line =~ $re ]] && return 0
+		done <"$f"
+	done
+	return 1
+}
+
+# row_fields KEY FILE: sets the array PM_ROW to the fields of FILE's first
+# line whose first field is KEY (empty if none), as has_line reads: for
+# loops that poll a debugfs table.
+# shellcheck disable=SC2034 # PM_ROW is for the tests
+row_fields() {
+	local -a fields
+	PM_ROW=()
+	[ -r "$2" ] || return 1
+	while read -r -a fields; do
+		[ "${fields[0]:-}" != "$1" ] || { PM_ROW=("${fields[@]}"); return 0; }
+	done <"$2"
+	return 1
+}
+
 # wait_line REGEX FILE PID SECONDS: until FILE has a line matching the
 # extended REGEX (0), PID has exited without one or SECONDS passed (1).
 # For a tool in the background that says when it is ready or done.
 wait_line() {
 	local i started=$SECONDS rc=1
 	for ((i = 0; i < $4 * 10; i++)); do
-		grep -Eq -- "$1" "$2" 2>/dev/null && rc=0 && break
+		has_line "$1" "$2" && rc=0 && break
 		kill -0 "$3" 2>/dev/null || break
 		pm_nap 0.1
 	done
-	[ "$rc" = 0 ] || ! grep -Eq -- "$1" "$2" 2>/dev/null || rc=0
+	[ "$rc" = 0 ] || ! has_line "$1" "$2" || rc=0
 	[ $((SECONDS - started)) -lt 2 ] || echo "  (waited $((SECONDS - started)) s for /$1/ in ${2##*/})"
 	return "$rc"
 }
@@ -239,7 +275,6 @@ debug_kernel() {
 # load_module [PARAM=VALUE...]: insmod the module built for this kernel.
 # shellcheck disable=SC2120
 load_module() {
-	local out
 	[ -f "$PM_KO" ] || fail "no module for $PM_KVER: $PM_KO (build it on the host: make modules)"
 	! module_loaded || fail "$PM_MODULE is already loaded before load_module"
 	if [ -e "$PM_KMEMLEAK" ]; then
@@ -247,56 +282,57 @@ load_module() {
 		echo clear >"$PM_KMEMLEAK" || fail "cannot clear kmemleak"
 	fi
 	echo "+ insmod $PM_KO $*"
-	out=$(insmod "$PM_KO" "$@" 2>&1) || { echo "$out"; dmesg | tail -20; fail "insmod failed"; }
-	[ -z "$out" ] || echo "$out"
+	# Not captured: a subshell costs the debug kernel a second.
+	insmod "$PM_KO" "$@" 2>&1 || { dmesg | tail -20; fail "insmod failed"; }
 	module_loaded || fail "insmod succeeded but $PM_SYSFS is missing"
 }
 
 # unload_module: rmmod, check it is gone, and (where kmemleak exists) check
 # that the instance leaked nothing.
 unload_module() {
-	local out
 	module_loaded || fail "unload_module: $PM_MODULE is not loaded"
 	if [ -e "$PM_KMEMLEAK" ]; then
 		record_module_ranges || fail "cannot record the module's sections for the kmemleak check"
 	fi
 	echo "+ rmmod $PM_MODULE"
-	out=$(rmmod "$PM_MODULE" 2>&1) || {
-		echo "$out"
+	rmmod "$PM_MODULE" 2>&1 || {
 		echo "refcnt: $(cat "$PM_SYSFS/refcnt" 2>&1)"
 		ls "$PM_SYSFS/holders" 2>&1
 		fail "rmmod failed"
 	}
-	[ -z "$out" ] || echo "$out"
 	! module_loaded || fail "rmmod succeeded but $PM_SYSFS is still there"
 	if [ -e "$PM_KMEMLEAK" ] && [ "$PM_KMEMLEAK_DEFER" != 1 ]; then
 		kmemleak_check || fail "kmemleak found leaks from $PM_MODULE"
 	fi
 }
 
-# Size of each section of a .ko, "name size-hex" lines; cached, as every
-# exec costs seconds on the debug kernel.
+# ko_section_sizes KO: sets PM_SECTION_SIZES to a file of the size of
+# each section of KO (ko-sections.sh): the host's KO.sections, else one
+# made once per boot, as every exec costs seconds on the debug kernel.
 ko_section_sizes() {
-	local cache=/tmp/persecmon-sections.${1//\//_}
-	if [ ! -s "$cache" ] || [ "$1" -nt "$cache" ]; then
-		readelf -SW "$1" | sed -nE 's/^ *\[ *[0-9]+\] +//p' |
-			awk '$1 ~ /^\./ && $5 ~ /^[0-9a-f]+$/ { print $1, $5 }' >"$cache"
+	PM_SECTION_SIZES=$1.sections
+	[ -s "$PM_SECTION_SIZES" ] && ! [ "$1" -nt "$PM_SECTION_SIZES" ] && return
+	PM_SECTION_SIZES=/tmp/persecmon-sections.${1//\//_}
+	if [ ! -s "$PM_SECTION_SIZES" ] || [ "$1" -nt "$PM_SECTION_SIZES" ]; then
+		"$PM_TOP/tests/vm/ko-sections.sh" "$1" >"$PM_SECTION_SIZES"
 	fi
-	echo "$(<"$cache")"
 }
 
 # Record the address range of every section of the loaded module while the
 # addresses are still known: after rmmod, kmemleak backtraces only show raw
 # addresses, which are ours if they fall in one of these ranges. Starts come
-# from sysfs, sizes from the .ko's section headers.
+# from sysfs, sizes from the .ko's section headers. Builtins only: it runs
+# before every unload, and a subshell per section cost the debug kernel
+# 11-14 s per call.
 # shellcheck disable=SC2120
 record_module_ranges() {
 	local ko=${1:-$PM_KO} name start size end n=0
 	local -A sizes=()
 	[ -f "$ko" ] || { echo "record_module_ranges: no $ko" >&2; return 1; }
+	ko_section_sizes "$ko"
 	while read -r name size; do
 		sizes[$name]=$size
-	done < <(ko_section_sizes "$ko")
+	done <"$PM_SECTION_SIZES"
 	for f in "$PM_SYSFS"/sections/.* "$PM_SYSFS"/sections/*; do
 		[ -f "$f" ] || continue
 		name=${f##*/}
@@ -307,7 +343,7 @@ record_module_ranges() {
 		read -r start <"$f"
 		start=${start#0x}
 		[ "$((16#$start))" -ne 0 ] || { echo "record_module_ranges: $f reads as 0 (kptr_restrict?)" >&2; return 1; }
-		end=$(printf '%016x' "$((16#$start + 16#$size))")
+		printf -v end '%016x' "$((16#$start + 16#$size))"
 		printf '%s %016x %s %s\n' "$name" "$((16#$start))" "$end" "$ko" >>"$PM_LEAK_RANGES"
 		n=$((n + 1))
 	done

@@ -279,6 +279,15 @@ mkdir -p "$build"
 flock "$build/.vm-workloads.lock" make -s -C "$here/workloads" O="$build" >&2 ||
 	die "cannot build the test workloads (make -C tests/vm/workloads)"
 
+# The module's section sizes, for the kmemleak check's address ranges
+# (lib.sh, record_module_ranges): readelf and awk in the guest cost the
+# debug kernel about 15 s per boot. Several guests may boot one module.
+ko=$build/modules/$rel/persecmon.ko
+if [ -f "$ko" ]; then
+	"$here/ko-sections.sh" "$ko" >"$ko.sections.$$" && mv "$ko.sections.$$" "$ko.sections" ||
+		die "cannot read the sections of $ko"
+fi
+
 # The progress lines say how far into the run each test ended.
 printf -v run_started "%(%s)T" -1
 
@@ -621,8 +630,8 @@ done
 
 timing="boot ${booted:-?}s"
 if [ -f "$res/progress" ]; then
-	while read -r phase name _ secs; do
-		[ "$phase" = "done" ] && timing="$timing, $name ${secs}s"
+	while read -r phase name _ secs forks _; do
+		[ "$phase" = "done" ] && timing="$timing, $name ${secs}s${forks:+/$forks forks}"
 	done <"$res/progress"
 fi
 echo "# $label timing: $timing, wall $((ended - started))s"

@@ -40,8 +40,8 @@ echo "+ persecmon execsnoop &"
 persecmon execsnoop >"$PM_ARTIFACTS/snoop.txt" 2>"$PM_ARTIFACTS/snoop-text.err" &
 snoop_text_pid=$!
 for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	grep -q '^Tracing' "$PM_ARTIFACTS/snoop.err" &&
-		grep -q '^Tracing' "$PM_ARTIFACTS/snoop-text.err" && break
+	has_line '^Tracing' "$PM_ARTIFACTS/snoop.err" &&
+		has_line '^Tracing' "$PM_ARTIFACTS/snoop-text.err" && break
 	pm_nap 0.1
 done
 grep -q '^Tracing' "$PM_ARTIFACTS/snoop.err" || fail "execsnoop --json did not start"

@@ -190,7 +190,7 @@ vfsstat_pid=$!
 # Its interval starts with the first snapshot, right after it attached
 # the group.
 for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	grep -q '^group vfs probe vfs_read mechanism kretprobe attached 1 ' "$PM_DEBUGFS/probes" && break
+	has_line '^group vfs probe vfs_read mechanism kretprobe attached 1 ' "$PM_DEBUGFS/probes" && break
 	pm_nap 0.1
 done
 sleep 1

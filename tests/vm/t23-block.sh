@@ -274,7 +274,8 @@ PY
 bpid=$(cat "$PM_ARTIFACTS/block-wb.pid")
 # The flusher runs every 0.5 s and writes pages older than 0.5 s.
 for _ in $(seq $((100 * PM_SLOW))); do
-	read -r wsect inflight < <(awk '{ print $7, $9 }' /sys/block/nullb0/stat)
+	read -r -a bstat </sys/block/nullb0/stat
+	wsect=${bstat[6]} inflight=${bstat[8]}
 	[ $((wsect - wsect0)) -ge $((BCOUNT * 8)) ] && [ "$inflight" = 0 ] && break
 	pm_nap 0.1
 done

@@ -310,7 +310,7 @@ if [ "$bcc_try" != 1 ]; then
 fi
 started=$SECONDS
 for ((i = 0; i < 1200 * PM_SLOW && bcc_try; i++)); do
-	grep -q '^PID' "$PM_ARTIFACTS/bcc.txt" && break
+	has_line '^PID' "$PM_ARTIFACTS/bcc.txt" && break
 	kill -0 "$bcc_pid" 2>/dev/null || break
 	pm_nap 0.5
 done

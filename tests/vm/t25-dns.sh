@@ -395,14 +395,14 @@ rm -f "$fifo_in"; mkfifo "$fifo_in"
 gc_pid=$!
 BG_PIDS+=("$gc_pid")
 exec 7>"$fifo_in"
-until grep -q semaphore-before "$PM_ARTIFACTS/gc.out"; do pm_nap 0.1; done
+until has_line semaphore-before "$PM_ARTIFACTS/gc.out"; do pm_nap 0.1; done
 start_tool usdt persecmon usdt --json "$usdt_py" python:gc__start
 usdt_pid=$TOOL_PID
 BG_PIDS+=("$usdt_pid")
 assert_cmd cat "$PM_DEBUGFS/probes"
 assert_grep '^group dns probe python3\.11:python:gc__start mechanism uprobe attached 1 ' "$PM_DEBUGFS/probes"
 echo go >&7
-until grep -q semaphore-during "$PM_ARTIFACTS/gc.out"; do pm_nap 0.1; done
+until has_line semaphore-during "$PM_ARTIFACTS/gc.out"; do pm_nap 0.1; done
 sleep 1
 kill -INT "$usdt_pid"
 wait "$usdt_pid" || { cat "$PM_ARTIFACTS/usdt.err"; fail "persecmon usdt exited $?"; }
@@ -446,7 +446,7 @@ else
 		persecmon gethostlatency --json >"$PM_ARTIFACTS/ghl2.out" 2>"$PM_ARTIFACTS/ghl2.err" &
 		ghl_pid=$!
 		BG_PIDS+=("$ghl_pid")
-		until grep -q '^Tracing' "$PM_ARTIFACTS/ghl2.err"; do pm_nap 0.1; done
+		until has_line '^Tracing' "$PM_ARTIFACTS/ghl2.err"; do pm_nap 0.1; done
 		assert_cmd "$PY" "$workload" "$N" "$M" "$THREADS" "$K" "$manifest"
 		sleep 2
 		kill -INT "$bcc_pid" "$ghl_pid"

@@ -486,9 +486,9 @@ touch "$dir/e/exec"
 # what the sweep dropped, then read what the report still shows.
 # The sweep counts the stacks after the blocks: wait for both.
 for ((i = 0; i < 20 * PM_SLOW; i++)); do
-	read -r dropped stacks_gone < <(awk '$1 == "all" { print $21, $23 }' "$PM_DEBUGFS/memleakstat")
-	dropped=$((dropped - exec_before))
-	stacks_gone=$((stacks_gone - stacks_before))
+	row_fields all "$PM_DEBUGFS/memleakstat"
+	dropped=$((PM_ROW[20] - exec_before))
+	stacks_gone=$((PM_ROW[22] - stacks_before))
 	[ "$dropped" -ge "$K" ] && [ "$stacks_gone" -ge 1 ] && break
 	pm_nap 0.5
 done
@@ -540,7 +540,8 @@ while [ "$forgotten" -le 32 ] && [ "$runs" -lt 40 ]; do
 		fail "leaky (run $runs) failed"
 	runs=$((runs + 1))
 	for ((i = 0; i < 40 * PM_SLOW; i++)); do
-		forgotten=$(stat_col 23)
+		row_fields all "$PM_DEBUGFS/memleakstat"
+		forgotten=${PM_ROW[22]}
 		[ "$forgotten" -gt "$before" ] && break
 		pm_nap 0.25
 	done

@@ -113,7 +113,7 @@ start_driver() {
 	exec {fd}>"$FILES/$name.in"
 	DRV_FD[$name]=$fd
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
-		grep -q '^pid ' "$D/$name.status" && break
+		has_line '^pid ' "$D/$name.status" && break
 		pm_nap 0.1
 	done
 	DRV_PID[$name]=$(awk '/^pid / { print $2 }' "$D/$name.status")
@@ -127,8 +127,7 @@ drv() {
 	DRV_SEQ=$((DRV_SEQ + 1))
 	echo "$cmd $DRV_SEQ $*" >&"${DRV_FD[$name]}"
 	for ((i = 0; i < 600 * PM_SLOW; i++)); do
-		grep -q "^ok $DRV_SEQ " "$D/$name.status" && return 0
-		grep -q "^ok $DRV_SEQ\$" "$D/$name.status" && return 0
+		has_line "^ok $DRV_SEQ( |\$)" "$D/$name.status" && return 0
 		pm_nap 0.1
 	done
 	fail "driver $name: '$cmd $*' did not finish"
@@ -183,7 +182,7 @@ dns_probes() {
 }
 
 load_module
-until grep -q listening "$D/silent-dns.log" 2>/dev/null; do pm_nap 0.1; done
+until has_line listening "$D/silent-dns.log"; do pm_nap 0.1; done
 
 info "=== another mount namespace, its own libc (a copy)"
 cp "$LIBC" "$FILES/ns-libc.so.6"
@@ -298,7 +297,7 @@ LD_LIBRARY_PATH="$FILES/cyc" "$PY" "$FILES/busy.py" "$FILES/stop-busy" &
 busy=$!
 BG_PIDS+=("$busy")
 for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	grep -q "$FILES/cyc/libc.so.6\$" "/proc/$busy/maps" && break
+	has_line "$FILES/cyc/libc.so.6\$" "/proc/$busy/maps" && break
 	pm_nap 0.1
 done
 assert_grep "$FILES/cyc/libc.so.6\$" "/proc/$busy/maps"

@@ -97,7 +97,7 @@ for i in 0 1 2; do
 done
 for s in "${snoops[@]}"; do
 	for ((i = 0; i < 300 * PM_SLOW; i++)); do
-		grep -q '^Tracing' "$PM_ARTIFACTS/$s.err" && break
+		has_line '^Tracing' "$PM_ARTIFACTS/$s.err" && break
 		pm_nap 0.1
 	done
 	grep -q '^Tracing' "$PM_ARTIFACTS/$s.err" || fail "execsnoop ($s) did not start"
