@@ -187,13 +187,20 @@ start_workload
 echo "+ persecmon vfsstat --json $IVAL 1 &"
 persecmon vfsstat --json "$IVAL" 1 >"$PM_ARTIFACTS/vfsstat.json" 2>"$PM_ARTIFACTS/vfsstat.err" &
 vfsstat_pid=$!
-# Its interval starts with the first snapshot, right after it attached
-# the group.
+# Its interval starts with the first snapshot, taken after it attached
+# the group: only then does it sleep (nanosleep) until the interval ends.
+# An attached group alone is no sign of it: on the debug kernel the
+# snapshot came more than a second later, and the workload's reads fell
+# before the interval.
 for ((i = 0; i < 300 * PM_SLOW; i++)); do
-	has_line '^group vfs probe vfs_read mechanism kretprobe attached 1 ' "$PM_DEBUGFS/probes" && break
+	wchan=
+	read -r wchan <"/proc/$vfsstat_pid/wchan" 2>/dev/null || true
+	[ "$wchan" != hrtimer_nanosleep ] || break
+	kill -0 "$vfsstat_pid" 2>/dev/null || break
 	pm_nap 0.1
 done
-sleep 1
+[ "$wchan" = hrtimer_nanosleep ] ||
+	{ cat "$PM_ARTIFACTS/vfsstat.err"; fail "persecmon vfsstat never began its interval (wchan '$wchan')"; }
 go_workload
 wait "$vfsstat_pid" || { cat "$PM_ARTIFACTS/vfsstat.err"; fail "persecmon vfsstat exited $?"; }
 cat "$PM_ARTIFACTS/vfsstat.json"
