@@ -264,6 +264,15 @@ compare_with_tools() {
 	return 1
 }
 
+# text_forms: true where a test checks userspace alone (text forms of
+# output that the same test checked as JSON against the kernel, option
+# errors): on Debian's kernels. The debug kernel checks our module; there
+# each such tool run costs tens of seconds (tests/vm/README.md,
+# "Userspace-only checks").
+text_forms() {
+	! debug_kernel
+}
+
 module_loaded() {
 	[ -e "$PM_SYSFS" ]
 }
