@@ -45,7 +45,7 @@
 #                               kernel's suite. t00 runs first and t99-*
 #                               last in every part (they judge the boot);
 #                               the rest are dealt out by their "# vm-cost"
-#                               (rough seconds on the debug kernel) so the
+#                               (seconds on the debug kernel) so the
 #                               parts take about as long. Results land in
 #                               build/vm-results/<release>.partIofN/.
 #   PERSECMON_VM_KMEMLEAK       suite (default): one kmemleak scan after all

@@ -20,7 +20,7 @@
 # With the group on only globally, the kretprobes still count the execs
 # but the return handler never runs (no failed exec is counted).
 # vm-timeout: 300
-# vm-cost: 150
+# vm-cost: 350
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

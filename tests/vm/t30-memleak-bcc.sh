@@ -19,7 +19,7 @@
 # test needs /lib/modules/$(uname -r)/build, which Debian's kernels have
 # (linux-headers) and the debug kernel's guest does not; there it skips.
 # vm-timeout: 900
-# vm-cost: 20
+# vm-cost: 10
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

@@ -12,7 +12,7 @@
 # `dkms add` and `dkms build` for this kernel into a private DKMS tree, and
 # this test starts at `dkms install` from that tree.
 # vm-timeout: 2400
-# vm-cost: 30
+# vm-cost: 10
 set -euo pipefail
 . "${0%/*}/lib.sh"
 
