@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# vm-cost: 90
+# vm-cost: 70
 #
 # The module loads and unloads cleanly, three times in a row: the control
 # device appears root-only and disappears, and so does the debugfs

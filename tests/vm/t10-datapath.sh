@@ -6,7 +6,7 @@
 # exactly once, with produced = consumed + dropped on every CPU, in text
 # and in JSON; the status views agree with the reader.
 # vm-timeout: 300
-# vm-cost: 260
+# vm-cost: 150
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

@@ -8,7 +8,7 @@
 # produced = consumed + dropped exactly. The module's status view counts
 # the same drops.
 # vm-timeout: 300
-# vm-cost: 150
+# vm-cost: 110
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

@@ -5,7 +5,7 @@
 # the same time, each see exactly their own events, and a session that did
 # not enable the group sees none. The filters die with the session.
 # vm-timeout: 300
-# vm-cost: 350
+# vm-cost: 220
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

@@ -6,7 +6,7 @@
 # closing the descriptor, rmmod is refused (the open file holds a module
 # reference) and the module keeps working; once they are gone it unloads.
 # vm-timeout: 240
-# vm-cost: 140
+# vm-cost: 70
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

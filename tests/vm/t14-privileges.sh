@@ -9,7 +9,7 @@
 # the socket's receive buffer can be without CAP_NET_ADMIN: AGG_DUMP as a
 # netlink dump is paced by the reader (the plain request overruns it).
 # vm-timeout: 240
-# vm-cost: 480
+# vm-cost: 260
 set -euo pipefail
 . "${0%/*}/lib.sh"
 

@@ -6,7 +6,7 @@
 # session that does not exist) each get an errno, never a crash or a
 # silent success, and the family keeps answering well-formed requests.
 # vm-timeout: 120
-# vm-cost: 80
+# vm-cost: 40
 set -euo pipefail
 . "${0%/*}/lib.sh"
 

@@ -8,7 +8,7 @@
 # have counted at least those reads; once disabled, they are detached
 # again and the counts do not move.
 # vm-timeout: 300
-# vm-cost: 330
+# vm-cost: 240
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

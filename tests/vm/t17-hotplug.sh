@@ -9,7 +9,7 @@
 # second CPU that can go offline (Debian's kernels run 2 vCPUs; the debug
 # kernel runs one: skipped there).
 # vm-timeout: 300
-# vm-cost: 40
+# vm-cost: 20
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

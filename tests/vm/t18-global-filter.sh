@@ -15,7 +15,7 @@
 # userspace alone (option errors, -d, the note, text output) are left to
 # Debian's kernels.
 # vm-timeout: 400
-# vm-cost: 320
+# vm-cost: 260
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

@@ -9,7 +9,7 @@
 # event types) and in persecmon execsnoop (text and --json). Two sessions
 # at once, so every record is written twice.
 # vm-timeout: 300
-# vm-cost: 320
+# vm-cost: 290
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

@@ -14,7 +14,7 @@
 # globally (no session, no ring write), the "opens" table must count
 # exactly the opens and failed opens of a workload's pid.
 # vm-timeout: 600
-# vm-cost: 560
+# vm-cost: 390
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

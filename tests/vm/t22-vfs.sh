@@ -14,7 +14,7 @@
 # rows for its pid and files with the exact counts and bytes, and
 # persecmon filetop must show them.
 # vm-timeout: 600
-# vm-cost: 650
+# vm-cost: 880
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

@@ -16,7 +16,7 @@
 # ring write, and persecmon biolatency (-D --json, -P -m) and biotop
 # (--json, -C) must report it; alone, they attach the group themselves.
 # vm-timeout: 300
-# vm-cost: 730
+# vm-cost: 620
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

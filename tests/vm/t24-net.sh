@@ -18,7 +18,7 @@
 # program with clang at start, which takes minutes under TCG, so it is
 # started first and compiles while the rest runs.
 # vm-timeout: 900
-# vm-cost: 630
+# vm-cost: 740
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

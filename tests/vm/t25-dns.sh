@@ -22,7 +22,7 @@
 # process while attached and clears it after. With PM_T25_BCC=1 (slow:
 # bcc compiles with clang in the guest), compares with bcc's gethostlatency.
 # vm-timeout: 240
-# vm-cost: 800
+# vm-cost: 630
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

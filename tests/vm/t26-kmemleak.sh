@@ -22,7 +22,7 @@
 #    runs and restores it; the aggregate table and the probes view count
 #    the tracepoints. The runner fails the test on any kernel warning.
 # vm-timeout: 600
-# vm-cost: 900
+# vm-cost: 650
 # vm-late: it toggles the kmem tracepoints, the emulator's int3 risk
 set -euo pipefail
 . "${0%/*}/lib.sh"

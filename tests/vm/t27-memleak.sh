@@ -24,7 +24,7 @@
 # image's blocks and stacks; a small stack table recycling the stacks of
 # processes gone. The runner fails the test on any kernel warning.
 # vm-timeout: 600
-# vm-cost: 1370
+# vm-cost: 1690
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

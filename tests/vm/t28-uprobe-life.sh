@@ -19,7 +19,7 @@
 #   nothing behind.
 # The runner checks dmesg, and kmemleak on the debug kernel.
 # vm-timeout: 300
-# vm-cost: 960
+# vm-cost: 1020
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"

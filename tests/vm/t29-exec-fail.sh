@@ -20,7 +20,7 @@
 # With the group on only globally, the kretprobes still count the execs
 # but the return handler never runs (no failed exec is counted).
 # vm-timeout: 300
-# vm-cost: 350
+# vm-cost: 200
 set -euo pipefail
 . "${0%/*}/lib.sh"
 . "${0%/*}/datapath-lib.sh"
