@@ -264,12 +264,13 @@ compare_with_tools() {
 	return 1
 }
 
-# text_forms: true where a test checks userspace alone (text forms of
-# output that the same test checked as JSON against the kernel, option
-# errors): on Debian's kernels. The debug kernel checks our module; there
-# each such tool run costs tens of seconds (tests/vm/README.md,
-# "Userspace-only checks").
-text_forms() {
+# userspace_checks: true where a test checks userspace alone: text forms
+# of output that the same test checked as JSON against the kernel, filters
+# the CLI applies itself, option errors, the CLI's own logic. That is on
+# Debian's kernels; the debug kernel checks our module, and there each
+# such tool run costs tens of seconds (tests/vm/README.md, "Userspace-only
+# checks").
+userspace_checks() {
 	! debug_kernel
 }
 

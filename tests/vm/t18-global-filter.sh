@@ -35,7 +35,7 @@ persecmon filter -p 2147483000 2>"$PM_ARTIFACTS/nopid.err" || rc=$?
 cat "$PM_ARTIFACTS/nopid.err"
 assert_eq 1 "$rc" "exit status for a pid that names no process"
 assert_grep 'set the global filter: No such process: FILTER_TGID names no running process' "$PM_ARTIFACTS/nopid.err"
-if ! debug_kernel; then
+if userspace_checks; then
 	rc=0
 	persecmon filter --cgroup /tmp 2>"$PM_ARTIFACTS/notcg.err" || rc=$?
 	cat "$PM_ARTIFACTS/notcg.err"
@@ -149,7 +149,7 @@ PY
 info "=== by tgid"
 assert_cmd python3 "$PM_ARTIFACTS/filter-work.py" "$PM_DEBUGFS" "$N" pid -
 
-if ! debug_kernel; then
+if userspace_checks; then
 	info "=== the aggregate tools say the filter is on"
 	persecmon vfsstat 1 1 >/dev/null 2>"$PM_ARTIFACTS/vfsstat.err" || fail "vfsstat with a filter"
 	cat "$PM_ARTIFACTS/vfsstat.err"
@@ -162,7 +162,7 @@ trap 'rmdir "$CG" 2>/dev/null || true' EXIT
 assert_cmd python3 "$PM_ARTIFACTS/filter-work.py" "$PM_DEBUGFS" "$N" cgroup "$CG"
 cgid=$(stat -c %i "$CG")
 
-if ! debug_kernel; then
+if userspace_checks; then
 	info "=== -d puts the previous filter back"
 	persecmon filter -p $$ -d 1 | tee "$PM_ARTIFACTS/duration.txt" || fail "persecmon filter -d"
 	assert_grep "^action=set filtered=yes tgids=$$ cgroup_id=any$" "$PM_ARTIFACTS/duration.txt"

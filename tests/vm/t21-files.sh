@@ -95,8 +95,8 @@ snoop_pid=$!
 snoops=("$snoop_pid")
 wait_tracing "$PM_ARTIFACTS/snoop.err"
 # Text, -x and -n are userspace alone: Debian's kernels check them
-# (text_forms in lib.sh).
-if text_forms; then
+# (userspace_checks in lib.sh).
+if userspace_checks; then
 	echo "+ persecmon opensnoop -T &"
 	persecmon opensnoop -T >"$PM_ARTIFACTS/snoop.txt" 2>"$PM_ARTIFACTS/snoop-text.err" &
 	snoops+=($!)
@@ -180,7 +180,7 @@ print(f"opensnoop --json: {len(mine)} opens in {d}, expected {len(exp)}")
 sys.exit(0 if ok else 1)
 PY
 
-if text_forms; then
+if userspace_checks; then
 	echo "=== persecmon opensnoop -T (text) and -x -n python"
 	head -n 3 "$PM_ARTIFACTS/snoop.txt"
 	wl_pid=$(jfield "$(cat "$manifest")" 'd[0]["pid"]')

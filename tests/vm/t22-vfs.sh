@@ -219,7 +219,7 @@ PY
 assert_grep '^group vfs probe vfs_read mechanism kretprobe attached 0 ' "$PM_DEBUGFS/probes"
 # Text forms and option errors are userspace alone: on the debug kernel,
 # where each run costs tens of seconds, Debian's kernels cover them.
-if ! debug_kernel; then
+if userspace_checks; then
 	echo "+ persecmon vfsstat 1 2"
 	persecmon vfsstat 1 2 | tee "$PM_ARTIFACTS/vfsstat.txt"
 	assert_grep '^TIME +READ/s +WRITE/s +OPEN/s' "$PM_ARTIFACTS/vfsstat.txt"
@@ -270,7 +270,7 @@ for name, want in (("data", (n, 0, n * b, 0)), ("out", (0, m, 0, m * c))):
 bytes_ = [r["read_bytes"] + r["write_bytes"] for r in d["rows"]]
 assert bytes_ == sorted(bytes_, reverse=True), "rows not sorted by bytes"
 PY
-if ! debug_kernel; then
+if userspace_checks; then
 	echo "+ persecmon filetop -C -a 1 1"
 	persecmon filetop -C -a 1 1 | tee "$PM_ARTIFACTS/filetop.txt"
 	assert_grep '^TID +COMM +READS +WRITES +R_Kb +W_Kb +T +FILE$' "$PM_ARTIFACTS/filetop.txt"

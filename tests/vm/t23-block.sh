@@ -152,11 +152,11 @@ assert_grep '^group block probe block_rq_issue mechanism tracepoint attached 1 '
 # Sessions of their own, on the same workload.
 start_tool biosnoop-json persecmon biosnoop --json -Q
 # Text and --disk are userspace alone: Debian's kernels check them
-# (text_forms in lib.sh).
-! text_forms || start_tool biosnoop-text persecmon biosnoop -Q --disk nullb0
+# (userspace_checks in lib.sh).
+! userspace_checks || start_tool biosnoop-text persecmon biosnoop -Q --disk nullb0
 run_workload
 stop_cmd biosnoop-json
-! text_forms || stop_cmd biosnoop-text
+! userspace_checks || stop_cmd biosnoop-text
 stop_reader block "$READER_PID"
 if [ -n "$bpf_out" ]; then
 	kill -INT "$bpf_pid"
@@ -249,7 +249,7 @@ want.update({("R", s): 1 for s in manifest["reads"]})
 assert seen == want, (len(seen), len(want))
 print("ok: biosnoop --json shows every request of pid", manifest["pid"])
 PY
-if text_forms; then
+if userspace_checks; then
 	assert_grep '^TIME\(s\) +COMM +PID +DISK +T +SECTOR +BYTES +QUE\(ms\) +LAT\(ms\)$' "$PM_ARTIFACTS/biosnoop-text.out"
 	lines=$(grep -cE "^[0-9.]+ +python3 +$WPID +nullb0 +W +[0-9]+ +$W +[0-9.]+ +[0-9.]+$" "$PM_ARTIFACTS/biosnoop-text.out" || true)
 	assert_eq "$N" "$lines" "biosnoop text lines of pid $WPID writing $W bytes"
@@ -334,7 +334,7 @@ start_tool biolat-text persecmon biolatency -P -m
 start_tool biotop-json persecmon biotop --json 1
 tools=(biolat-json biolat-text biotop-json)
 # biotop's text form reads the table its --json form does.
-if text_forms; then
+if userspace_checks; then
 	start_tool biotop-text persecmon biotop -C 1
 	tools+=(biotop-text)
 fi
@@ -398,7 +398,7 @@ for line in open(sys.argv[1]):
 assert (io["R"], io["W"], by["R"], by["W"]) == (m, n, m * r, n * w), (io, by)
 print("ok: biotop --json summed to", dict(io), dict(by))
 PY
-if text_forms; then
+if userspace_checks; then
 	assert_grep '^PID +COMM +D +MAJ +MIN +DISK +I/O +Kbytes +AVGms$' "$PM_ARTIFACTS/biotop-text.out"
 	assert_grep "^$WPID +python3 +W +${MAJMIN%%:*} +${MAJMIN##*:} +nullb0 +[0-9]+ +[0-9]+ +[0-9.]+$" "$PM_ARTIFACTS/biotop-text.out"
 	assert_grep "^$WPID +python3 +R +${MAJMIN%%:*} +${MAJMIN##*:} +nullb0 +[0-9]+ +[0-9]+ +[0-9.]+$" "$PM_ARTIFACTS/biotop-text.out"

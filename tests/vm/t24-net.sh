@@ -190,7 +190,7 @@ errs=(lat.err latp.err states.err)
 # The text forms and -4/-x are userspace alone (the JSON readers above
 # drive the same sessions): on the debug kernel, where three more readers
 # cost minutes of its one CPU, Debian's kernels cover them.
-if text_forms; then
+if userspace_checks; then
 	echo "+ persecmon tcpconnlat -t -L &"
 	persecmon tcpconnlat -t -L >"$PM_ARTIFACTS/lat.txt" 2>"$PM_ARTIFACTS/lat-text.err" &
 	tools+=($!)
@@ -286,7 +286,7 @@ for e in errors[:30]:
 sys.exit(1 if errors else 0)
 PY
 
-if text_forms; then
+if userspace_checks; then
 	info "=== tcpconnlat text: -t -L and -x"
 	head -n 3 "$PM_ARTIFACTS/lat.txt"
 	assert_grep '^TIME\(s\) +PID +COMM +IP +SADDR +LPORT +DADDR +DPORT +LAT\(ms\)$' "$PM_ARTIFACTS/lat.txt"

@@ -253,8 +253,9 @@ assert len(me) == 1 and me[0]["failed"] == man_failed, (me, man_failed)
 print("ok: -s summary of %d hosts, %d processes matches the lookups; workload: %s" % (len(hosts), len(procs), me[0]))
 PY
 # The text form of -s, and -q, are userspace alone; the --json -s session
-# above made the same joins and leaves of the group (text_forms in lib.sh).
-if text_forms; then
+# above made the same joins and leaves of the group (userspace_checks in
+# lib.sh).
+if userspace_checks; then
 	info "=== gethostlatency -s -q (text): only the summary tables"
 	start_ghl ghl-s -s -q
 	assert_cmd "$PY" "$workload" 3 2 1 2 /tmp/pm-dns-manifest-s.json
@@ -279,7 +280,7 @@ done
 hits=$(awk '$4 == "libc.so.6:getaddrinfo" { print $12 }' "$PM_DEBUGFS/probes")
 # The -s -q run's workload made 3 more.
 want=$((N + THREADS * K))
-! text_forms || want=$((want + 3))
+! userspace_checks || want=$((want + 3))
 [ "$hits" -ge "$want" ] || fail "getaddrinfo hits $hits < $want"
 stop_reader dnsread "$READER_PID"
 check_records "$PM_ARTIFACTS/dnsread.out" read

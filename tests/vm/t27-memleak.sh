@@ -203,7 +203,7 @@ check_report "$PM_ARTIFACTS/memleak-c-stream.json" "-c --stream" || fail "memlea
 
 # The text form and the -c child stops are userspace alone: on the debug
 # kernel, where each run costs tens of seconds, Debian's kernels cover them.
-if debug_kernel; then
+if ! userspace_checks; then
 	info "=== text output and -c, again: userspace only, left to Debian's kernels"
 else
 	info "=== text output"
@@ -306,7 +306,7 @@ print("ok: %d bytes in %d allocations from %s, reported after pid %d exited (%d 
       (k * s, k, " <- ".join(st["stack"][:3]), pid, last["kernel_mappings"]))
 PY
 
-if debug_kernel; then
+if ! userspace_checks; then
 	info "=== a process of another mount namespace: userspace only, left to Debian's kernels"
 else
 	info "=== a process of another mount namespace, gone before the report: its files as it saw them"
