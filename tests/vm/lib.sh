@@ -252,6 +252,22 @@ reap_late() {
 	wait "$1" || true
 }
 
+# stop_at_end PID FILE NAME [LOG]: SIGINT comparison tool NAME, whose END
+# block prints "end" to FILE last, and wait for that line. bpftrace (t21
+# and t23 on 6.12) now and then did not act on SIGINT for minutes, in
+# epoll_wait(); SIGTERM runs its END block too. Fails, showing LOG
+# (default FILE), if neither brings "end". Its exit may take minutes more
+# (README: teardown on 6.1): reap_late it at the test's end.
+stop_at_end() {
+	kill -INT "$1"
+	wait_line '^end$' "$2" "$1" $((20 * PM_SLOW)) && return 0
+	info "$3 did not end $((20 * PM_SLOW)) s after SIGINT: SIGTERM"
+	kill -TERM "$1" 2>/dev/null || true
+	wait_line '^end$' "$2" "$1" $((40 * PM_SLOW)) && return 0
+	cat "${4:-$2}"
+	fail "$3 did not finish its output after SIGINT and SIGTERM"
+}
+
 # compare_with_tools WHAT: true where a test compares with other tools
 # (bpftrace, bcc): on Debian's kernels, which users run those tools on.
 # The debug kernel is there to check our module under KASAN, lockdep and

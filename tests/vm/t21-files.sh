@@ -240,18 +240,8 @@ BT
 	fi
 	run_workload
 	sleep 2
-	kill -INT "$bt_pid"
-	# Its END line says its output is complete. Its exit can take minutes
-	# more on 6.1 under TCG (tracepoint teardown waits in synchronize_srcu()
-	# while a vCPU sits idle, tests/vm/README.md): wait for it at the end.
-	# Seen once (t23, 6.12): a SIGINT that bpftrace did not act on for
-	# minutes; SIGTERM also runs its END block.
-	if ! wait_line '^end$' "$PM_ARTIFACTS/bt.txt" "$bt_pid" $((20 * PM_SLOW)); then
-		info "bpftrace did not end $((20 * PM_SLOW)) s after SIGINT: SIGTERM"
-		kill -TERM "$bt_pid" 2>/dev/null || true
-		wait_line '^end$' "$PM_ARTIFACTS/bt.txt" "$bt_pid" $((40 * PM_SLOW)) ||
-			{ cat "$PM_ARTIFACTS/bt.err"; fail "bpftrace did not finish its output after SIGINT and SIGTERM"; }
-	fi
+	# Its END line says its output is complete; reaped at the end.
+	stop_at_end "$bt_pid" "$PM_ARTIFACTS/bt.txt" bpftrace "$PM_ARTIFACTS/bt.err"
 	stop_reader files2 "$reader_pid"
 	python3 - "$PM_ARTIFACTS/bt.txt" "$PM_ARTIFACTS/files2.out" "$manifest" "$PM_ARTIFACTS/nobody.json" "$dir" <<'PY' || fail "bpftrace and ours disagree"
 import json, sys

@@ -159,17 +159,8 @@ stop_cmd biosnoop-json
 ! userspace_checks || stop_cmd biosnoop-text
 stop_reader block "$READER_PID"
 if [ -n "$bpf_out" ]; then
-	kill -INT "$bpf_pid"
-	# Its END block prints the counts, then "end". Seen in a clean run
-	# (6.12, 2026-11-28), as once before in t21: a SIGINT that bpftrace
-	# did not act on for minutes, in epoll_wait(); SIGTERM also runs END.
-	# Its exit can take longer (tests/vm/README.md): it is reaped at the end.
-	if ! wait_line '^end$' "$bpf_out" "$bpf_pid" $((20 * PM_SLOW)); then
-		info "bpftrace did not end $((20 * PM_SLOW)) s after SIGINT: SIGTERM"
-		kill -TERM "$bpf_pid" 2>/dev/null || true
-		wait_line '^end$' "$bpf_out" "$bpf_pid" $((40 * PM_SLOW)) ||
-			{ cat "$bpf_out"; fail "bpftrace did not print its counts after SIGINT and SIGTERM"; }
-	fi
+	# Its END block prints the counts, then "end"; reaped at the end.
+	stop_at_end "$bpf_pid" "$bpf_out" bpftrace
 	cat "$bpf_out"
 fi
 stat1=$(disk_stat)
