@@ -50,15 +50,26 @@ progress() {
 	echo "$*" >>"$results/progress"
 }
 
-# forks_since_boot: sets PM_FORKS to the processes forked since boot
-# (/proc/stat), without forking. Each test's count goes in the progress
-# file: on the debug kernel a fork and exec costs about a second, so it is
-# where a test's minutes go.
-forks_since_boot() {
-	local key value
+# proc_stat_sample: sets PM_FORKS to the processes forked since boot and
+# PM_CPU_BUSY and PM_CPU_ALL to the jiffies the CPUs spent busy and in all
+# (/proc/stat), without forking. Each test's forks and busy share go in
+# the progress file: on the debug kernel a fork and exec costs about a
+# second, and a test whose guest is busy most of its time is bound by
+# what it runs, not by what it waits for.
+proc_stat_sample() {
+	local key user nice system idle iowait irq softirq steal
 	PM_FORKS=0
-	while read -r key value _; do
-		[ "$key" != processes ] || { PM_FORKS=$value; return; }
+	while read -r key user nice system idle iowait irq softirq steal _; do
+		case $key in
+		cpu)
+			PM_CPU_BUSY=$((user + nice + system + irq + softirq))
+			PM_CPU_ALL=$((PM_CPU_BUSY + idle + iowait + steal))
+			;;
+		processes)
+			PM_FORKS=$user
+			return
+			;;
+		esac
 	done </proc/stat
 }
 
@@ -147,8 +158,9 @@ run_test() {
 	local ranges=/tmp/persecmon-leak-ranges.$t
 	local marker="persecmon-vm: begin $t $EPOCHREALTIME" line first
 	: >"$diag"
-	forks_since_boot
-	forks=$PM_FORKS
+	local busy all
+	proc_stat_sample
+	forks=$PM_FORKS busy=$PM_CPU_BUSY all=$PM_CPU_ALL
 
 	echo "$marker" >/dev/kmsg
 	progress "run $t $((budget + 15))"
@@ -266,8 +278,10 @@ run_test() {
 	else
 		echo "$verdict" >"$results/tests/$t.verdict"
 	fi
-	forks_since_boot
-	progress "done $t $verdict $((SECONDS - started)) $((PM_FORKS - forks))"
+	proc_stat_sample
+	all=$((PM_CPU_ALL - all))
+	busy=$(((PM_CPU_BUSY - busy) * 100 / (all > 0 ? all : 1)))
+	progress "done $t $verdict $((SECONDS - started)) $((PM_FORKS - forks)) $busy"
 }
 
 mount_guest_filesystems

@@ -403,6 +403,7 @@ monitor_cmd() {
 # boot_guest: one qemu run of the guest, watched; sets qemu_rc, hung,
 # current.
 boot_guest() {
+	boots=$((boots + 1))
 	echo "# $label booting $boot_image" >&2
 	printf -v boot_started "%(%s)T" -1
 	qemu-system-x86_64 "${qemu_args[@]}" >"$run/qemu.log" 2>&1 &
@@ -428,6 +429,10 @@ boot_guest() {
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		sleep 1
 		printf -v now "%(%s)T" -1
+		# The emulator's host CPU time so far (utime, stime): with the
+		# wall time, how much of a core this guest had.
+		read -r -a qemu_stat 2>/dev/null <"/proc/$qemu_pid/stat" &&
+			qemu_ticks[boots]=$((qemu_stat[13] + qemu_stat[14]))
 		if [ -f "$res/progress" ]; then
 			n=$(wc -l <"$res/progress")
 			if [ "$n" -ne "$seen" ]; then
@@ -478,6 +483,8 @@ boot_guest() {
 }
 
 printf -v started "%(%s)T" -1
+boots=0
+qemu_ticks=()
 write_conf 1
 boot_guest
 # A dirty boot before any test: keep its evidence, boot once more.
@@ -630,9 +637,11 @@ done
 
 timing="boot ${booted:-?}s"
 if [ -f "$res/progress" ]; then
-	while read -r phase name _ secs forks _; do
-		[ "$phase" = "done" ] && timing="$timing, $name ${secs}s${forks:+/$forks forks}"
+	while read -r phase name _ secs forks busy _; do
+		[ "$phase" = "done" ] && timing="$timing, $name ${secs}s${forks:+/$forks forks}${busy:+/$busy% busy}"
 	done <"$res/progress"
 fi
-echo "# $label timing: $timing, wall $((ended - started))s"
+host_cpu=0
+for t in "${qemu_ticks[@]}"; do host_cpu=$((host_cpu + t)); done
+echo "# $label timing: $timing, wall $((ended - started))s, qemu's host CPU $((host_cpu / $(getconf CLK_TCK)))s"
 [ "$failed" -eq 0 ]
