@@ -204,7 +204,7 @@ for mode in table stream; do
 	# Every stack (-T 100000): the report is sorted by bytes, and
 	# page-sized allocations elsewhere in the system outrank the small
 	# pipe objects (on the debug kernel, all of the top 50).
-	start_tool "memleak-$mode" persecmon memleak "${extra[@]}" --json -T 100000 1
+	start_tool "memleak-$mode" persecmon memleak "${extra[@]}" --json -T 100000 "$PM_REPORT_IVAL"
 	ml=$TOOL_PID
 	touch "$dir/go"
 	wait_file opened

@@ -94,7 +94,7 @@ wl=$!
 wait_file pid
 read -r pid <"$dir/pid"
 started=$SECONDS
-start_tool memleak-p persecmon memleak -p "$pid" --json -T 20 1
+start_tool memleak-p persecmon memleak -p "$pid" --json -T 20 "$PM_REPORT_IVAL"
 ml=$TOOL_PID
 assert_grep '^group memleak probe .*malloc mechanism uprobe attached 1 ' "$PM_DEBUGFS/probes"
 touch "$dir/go"
@@ -242,7 +242,7 @@ mkdir -p "$dir/p"
 wp=$!
 wait_file p/pid
 read -r ppid <"$dir/p/pid"
-start_tool memleak-gone persecmon memleak -p "$ppid" --json -T 20 1
+start_tool memleak-gone persecmon memleak -p "$ppid" --json -T 20 "$PM_REPORT_IVAL"
 mlg=$TOOL_PID
 start_tool read-maps persecmon-read -g memleak -p "$ppid" --json
 rd=$TOOL_PID
@@ -329,7 +329,7 @@ else
 	wc=$!
 	wait_file ct/p/pid
 	read -r cpid <"$ct/p/pid"
-	start_tool memleak-ns persecmon memleak -p "$cpid" --json -T 20 1
+	start_tool memleak-ns persecmon memleak -p "$cpid" --json -T 20 "$PM_REPORT_IVAL"
 	mln=$TOOL_PID
 	touch "$ct/p/go"
 	wait_file ct/p/done
@@ -371,7 +371,7 @@ mkdir -p "$dir/l"
 wl=$!
 wait_file l/pid
 read -r lpid <"$dir/l/pid"
-start_tool memleak-early persecmon memleak -p "$lpid" --json 1
+start_tool memleak-early persecmon memleak -p "$lpid" --json "$PM_REPORT_IVAL"
 mla=$TOOL_PID
 touch "$dir/l/go"
 wait_file l/done
@@ -471,14 +471,14 @@ mkdir -p "$dir/e"
 we=$!
 wait_file e/pid
 read -r epid <"$dir/e/pid"
-start_tool memleak-exec persecmon memleak -p "$epid" --json -T 20 1
+start_tool memleak-exec persecmon memleak -p "$epid" --json -T 20 "$PM_REPORT_IVAL"
 mle=$TOOL_PID
 touch "$dir/e/go"
 wait_file e/done
 read -r he <<<"$(held "$epid")"
 info "outstanding before the exec: pid $epid $he bytes"
 [ "$he" -ge $((K * S)) ] || fail "the session did not keep the leaks ($he < $((K * S)))"
-wait_line 'plugin_leak\+' "$PM_ARTIFACTS/memleak-exec.out" "$mle" $((10 * PM_SLOW)) ||
+wait_line 'plugin_leak\+' "$PM_ARTIFACTS/memleak-exec.out" "$mle" $((20 * PM_SLOW)) ||
 	fail "memleak -p never reported the leaks before the exec"
 read -r exec_before stacks_before < <(awk '$1 == "all" { print $21, $23 }' "$PM_DEBUGFS/memleakstat")
 touch "$dir/e/exec"

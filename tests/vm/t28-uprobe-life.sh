@@ -226,7 +226,7 @@ expect_lookups ghl-ns "$ns" pm-life.test "$N"
 
 # --stream: count every allocation (the default reads only what is
 # outstanding, and getaddrinfo() frees what it allocates).
-start_tool ml-ns persecmon memleak -v -p "$ns" --stream --json 1
+start_tool ml-ns persecmon memleak -v -p "$ns" --stream --json "$PM_REPORT_IVAL"
 assert_grep "probing /proc/$ns/root$LIBC\$" "$D/ml-ns.err"
 drv ns gai pm-life.test "$N"
 sleep 1
