@@ -299,6 +299,36 @@ static void copy_of_this_binary(char *dir, char *copy, size_t len,
 }
 
 /*
+ * A fake /proc under @root for process @pid whose map_files entry for
+ * @start..@end leads to @file: its directory in @proc, the entry in
+ * @entry (unlinking it is the process's exit).
+ */
+static void fake_map_files(const char *root, unsigned int pid, uint64_t start,
+			   uint64_t end, const char *file, char *proc,
+			   size_t proc_len, char *entry, size_t entry_len)
+{
+	char files[160];
+
+	snprintf(proc, proc_len, "%s/%u", root, pid);
+	assert_int_equal(mkdir(proc, 0700), 0);
+	snprintf(files, sizeof(files), "%s/map_files", proc);
+	assert_int_equal(mkdir(files, 0700), 0);
+	snprintf(entry, entry_len, "%s/%" PRIx64 "-%" PRIx64, files, start,
+		 end);
+	assert_int_equal(symlink(file, entry), 0);
+}
+
+/* Removes what fake_map_files() made, its entry already unlinked. */
+static void fake_map_files_remove(const char *proc)
+{
+	char files[160];
+
+	snprintf(files, sizeof(files), "%s/map_files", proc);
+	assert_int_equal(rmdir(files), 0);
+	assert_int_equal(rmdir(proc), 0);
+}
+
+/*
  * An exited process of another mount namespace: the path its record gives
  * may name another file in ours. The record's inode number decides; the
  * copy sits on tmpfs (/dev/shm), where stat() shows the real numbers.
@@ -354,7 +384,7 @@ static void usyms_module_mapping_pinned_while_alive(void **state)
 	uintptr_t target = (uintptr_t)pm_test_symbol_target;
 	uint64_t start = 0, end = 0, offset = 0;
 	char dir[] = "/dev/shm/pm-usyms.XXXXXX", copy[64];
-	char files[96], entry[160];
+	char proc[96], entry[192];
 	struct pm_usyms *us;
 	struct pm_sym sym;
 	struct stat st;
@@ -362,13 +392,8 @@ static void usyms_module_mapping_pinned_while_alive(void **state)
 	(void)state;
 	copy_of_this_binary(dir, copy, sizeof(copy), &start, &end, &offset,
 			    &st);
-	snprintf(files, sizeof(files), "%s/4243", dir);
-	assert_int_equal(mkdir(files, 0700), 0);
-	snprintf(files, sizeof(files), "%s/4243/map_files", dir);
-	assert_int_equal(mkdir(files, 0700), 0);
-	snprintf(entry, sizeof(entry), "%s/%" PRIx64 "-%" PRIx64, files,
-		 start, end);
-	assert_int_equal(symlink(copy, entry), 0);
+	fake_map_files(dir, 4243, start, end, copy, proc, sizeof(proc), entry,
+		       sizeof(entry));
 
 	us = pm_usyms_new(4243, dir);
 	assert_non_null(us);
@@ -390,9 +415,66 @@ static void usyms_module_mapping_pinned_while_alive(void **state)
 	pm_usyms_close(us);
 	pm_usyms_cache_free();
 
-	assert_int_equal(rmdir(files), 0);
-	snprintf(files, sizeof(files), "%s/4243", dir);
-	assert_int_equal(rmdir(files), 0);
+	fake_map_files_remove(proc);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
+ * A process of another mount namespace whose record is read only after
+ * it exited (the reader drains its ring later): a lookup while it lived
+ * took the file through its own view (map_files), and the record, which
+ * names the same file, gets that file's symbols, though its path names
+ * nothing in ours.
+ */
+static void usyms_module_mapping_read_after_exit(void **state)
+{
+	uintptr_t target = (uintptr_t)pm_test_symbol_target;
+	uint64_t start = 0, end = 0, offset = 0;
+	char dir[] = "/dev/shm/pm-usyms.XXXXXX", copy[64];
+	char proc[96], entry[192], maps[128];
+	const char *path = "/nonexistent/in-container/lib.so";
+	struct pm_usyms *us;
+	struct pm_sym sym;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	copy_of_this_binary(dir, copy, sizeof(copy), &start, &end, &offset,
+			    &st);
+	fake_map_files(dir, 4244, start, end, copy, proc, sizeof(proc), entry,
+		       sizeof(entry));
+	snprintf(maps, sizeof(maps), "%s/maps", proc);
+	f = fopen(maps, "w");
+	assert_non_null(f);
+	fprintf(f, "%" PRIx64 "-%" PRIx64 " r-xp %08" PRIx64 " 00:00 %lu %s\n",
+		start, end, offset, (unsigned long)st.st_ino, path);
+	fclose(f);
+
+	us = pm_usyms_new(4244, dir);
+	assert_non_null(us);
+	/* Alive: its maps, the file through map_files. */
+	assert_true(pm_usyms_lookup(us, target + 1, &sym));
+	assert_string_equal(sym.name, "pm_test_symbol_target");
+	/* Gone: no maps, no map_files, the copy deleted. */
+	assert_int_equal(unlink(maps), 0);
+	assert_int_equal(unlink(entry), 0);
+	assert_int_equal(unlink(copy), 0);
+	assert_int_equal(pm_usyms_refresh(us), -ENOENT);
+	/* Another file's record for the range: not taken from the maps. */
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, path,
+					      st.st_ino + 1), 0);
+	assert_false(pm_usyms_lookup(us, target + 1, &sym));
+	assert_null(sym.name);
+	/* The record of the file the process mapped. */
+	assert_int_equal(pm_usyms_add_mapping(us, start, end, offset, path,
+					      st.st_ino), 0);
+	assert_true(pm_usyms_lookup(us, target + 1, &sym));
+	assert_string_equal(sym.name, "pm_test_symbol_target");
+	assert_string_equal(sym.module, "lib.so");
+	pm_usyms_close(us);
+	pm_usyms_cache_free();
+
+	fake_map_files_remove(proc);
 	assert_int_equal(rmdir(dir), 0);
 }
 
@@ -508,6 +590,7 @@ int main(void)
 		cmocka_unit_test(usyms_self),
 		cmocka_unit_test(usyms_no_process),
 		cmocka_unit_test(usyms_module_mappings),
+		cmocka_unit_test(usyms_module_mapping_read_after_exit),
 		cmocka_unit_test(usyms_gone_prefers_module_mappings),
 		cmocka_unit_test(usyms_module_mapping_other_file),
 		cmocka_unit_test(usyms_module_mapping_pinned_while_alive),

@@ -644,6 +644,16 @@ void pm_usyms_close(struct pm_usyms *us)
 	free(us);
 }
 
+static struct umap *umap_in(struct umap *maps, size_t n, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (addr >= maps[i].start && addr < maps[i].end)
+			return &maps[i];
+	return NULL;
+}
+
 /*
  * A record usually arrives while its process still runs: parse the file
  * now, through the process's own view of the mapping, if that is the
@@ -655,6 +665,7 @@ static void umap_pin(struct pm_usyms *us, struct umap *m)
 {
 	char open_path[160];
 	struct elf_file *ef;
+	struct umap *live;
 
 	if (!m->ino)
 		return;
@@ -664,6 +675,20 @@ static void umap_pin(struct pm_usyms *us, struct umap *m)
 	ef = elf_get(m->path, open_path, true);
 	if (ef && (uint64_t)ef->ino == m->ino) {
 		m->ef = ef;
+		m->tried = true;
+		return;
+	}
+	/*
+	 * The record is read when the reader drains its ring, which may be
+	 * after the exit: then the file the process's own maps showed for
+	 * this range while it lived, if a lookup took it and it is the
+	 * same file (not an exec's old image).
+	 */
+	live = umap_in(us->maps, us->n, m->start);
+	if (live && live->start == m->start && live->end == m->end &&
+	    live->offset == m->offset && live->tried && live->ef &&
+	    (uint64_t)live->ef->ino == m->ino) {
+		m->ef = live->ef;
 		m->tried = true;
 	}
 }
@@ -705,16 +730,6 @@ int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
 	us->nk++;
 	umap_pin(us, m);
 	return 0;
-}
-
-static struct umap *umap_in(struct umap *maps, size_t n, uint64_t addr)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (addr >= maps[i].start && addr < maps[i].end)
-			return &maps[i];
-	return NULL;
 }
 
 static struct umap *umap_find(struct pm_usyms *us, uint64_t addr)
