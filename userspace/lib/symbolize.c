@@ -654,6 +654,11 @@ static struct umap *umap_in(struct umap *maps, size_t n, uint64_t addr)
 	return NULL;
 }
 
+static struct umap *umap_find(struct pm_usyms *us, uint64_t addr)
+{
+	return umap_in(us->maps, us->n, addr);
+}
+
 /*
  * A record usually arrives while its process still runs: parse the file
  * now, through the process's own view of the mapping, if that is the
@@ -684,7 +689,7 @@ static void umap_pin(struct pm_usyms *us, struct umap *m)
 	 * this range while it lived, if a lookup took it and it is the
 	 * same file (not an exec's old image).
 	 */
-	live = umap_in(us->maps, us->n, m->start);
+	live = umap_find(us, m->start);
 	if (live && live->start == m->start && live->end == m->end &&
 	    live->offset == m->offset && live->tried && live->ef &&
 	    (uint64_t)live->ef->ino == m->ino) {
@@ -730,11 +735,6 @@ int pm_usyms_add_mapping(struct pm_usyms *us, uint64_t start, uint64_t end,
 	us->nk++;
 	umap_pin(us, m);
 	return 0;
-}
-
-static struct umap *umap_find(struct pm_usyms *us, uint64_t addr)
-{
-	return umap_in(us->maps, us->n, addr);
 }
 
 static struct elf_file *umap_elf(struct pm_usyms *us, struct umap *m)
