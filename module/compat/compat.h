@@ -15,6 +15,8 @@
 
 #include <linux/bits.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/stddef.h>
@@ -127,6 +129,52 @@ static inline void pm_uprobe_unregister_sync(void)
 {
 #ifdef PM_HAVE_UPROBE_UNREGISTER_SYNC
 	uprobe_unregister_sync();
+#endif
+}
+
+/*
+ * A uprobe consumer's filter says which processes need the breakpoint.
+ * 6.12's takes (consumer, mm); 6.1's also an enum uprobe_filter_ctx that
+ * persecmon has no use for. pm_uprobe_filter() has the target kernel's
+ * prototype and asks core/uprobe.c's pm_uprobe_wants_mm(). Kbuild defines
+ * PM_HAVE_UPROBE_FILTER_CTX when <linux/uprobes.h> has the enum.
+ */
+bool pm_uprobe_wants_mm(struct uprobe_consumer *uc, struct mm_struct *mm);
+
+#ifdef PM_HAVE_UPROBE_FILTER_CTX
+static inline bool pm_uprobe_filter(struct uprobe_consumer *uc,
+				    enum uprobe_filter_ctx ctx,
+				    struct mm_struct *mm)
+{
+	return pm_uprobe_wants_mm(uc, mm);
+}
+#else
+static inline bool pm_uprobe_filter(struct uprobe_consumer *uc,
+				    struct mm_struct *mm)
+{
+	return pm_uprobe_wants_mm(uc, mm);
+}
+#endif
+
+/*
+ * The tgid of the process that owns @mm (init pid namespace), or 0 where
+ * the kernel does not track an owner: mm->owner exists with CONFIG_MEMCG
+ * only (Debian's kernels and the debug kernel have it).
+ */
+static inline u32 pm_mm_owner_tgid(struct mm_struct *mm)
+{
+#ifdef CONFIG_MEMCG
+	struct task_struct *owner;
+	u32 tgid = 0;
+
+	rcu_read_lock();
+	owner = rcu_dereference(mm->owner);
+	if (owner)
+		tgid = task_tgid_nr(owner);
+	rcu_read_unlock();
+	return tgid;
+#else
+	return 0;
 #endif
 }
 

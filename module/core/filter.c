@@ -19,6 +19,8 @@
 #include <linux/sort.h>
 
 #include "core/filter.h"
+#include "core/groups.h"
+#include "core/uprobe.h"
 
 struct pm_filter __rcu *pm_global_filter;
 static DEFINE_MUTEX(pm_global_filter_lock);
@@ -105,6 +107,18 @@ bool __pm_global_counts_current(void)
 				  pm_current_cgroup_id());
 }
 
+bool pm_global_filter_may_pass(u32 tgid)
+{
+	const struct pm_filter *f;
+	bool pass;
+
+	rcu_read_lock_sched();
+	f = rcu_dereference_sched(pm_global_filter);
+	pass = !f || !f->spec.nr_tgids || pm_filter_has_tgid(&f->spec, tgid);
+	rcu_read_unlock_sched();
+	return pass;
+}
+
 int pm_global_filter_set(const struct pm_filter_spec *spec)
 {
 	struct pm_filter *f = NULL, *old;
@@ -120,6 +134,7 @@ int pm_global_filter_set(const struct pm_filter_spec *spec)
 	mutex_unlock(&pm_global_filter_lock);
 	if (old)
 		kfree_rcu(old, rcu);
+	pm_uprobe_refresh(pm_groups_global());
 	return 0;
 }
 

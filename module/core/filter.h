@@ -81,6 +81,13 @@ static __always_inline bool pm_global_counts(u32 tgid, u64 cgroup_id)
 }
 
 /*
+ * Whether the global filter may pass process @tgid: none is set, it names
+ * @tgid, or it names no tgid (a cgroup filter counts as a yes). For
+ * uprobe filters: RCU only, any sleepable context.
+ */
+bool pm_global_filter_may_pass(u32 tgid);
+
+/*
  * Replaces the global filter; a spec that names nothing (no tgid, cgroup
  * 0) removes it. Process context; 0 or -errno.
  */

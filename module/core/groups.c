@@ -24,6 +24,7 @@
 #include <linux/string.h>
 
 #include "core/groups.h"
+#include "core/uprobe.h"
 
 #define PM_GROUPS_NR	(PERSECMON_GROUP_MAX + 1)
 
@@ -195,6 +196,8 @@ int pm_groups_global_enable(unsigned int id)
 			WRITE_ONCE(pm_global_mask, pm_global_mask | BIT_ULL(id));
 	}
 	mutex_unlock(&pm_groups_lock);
+	if (!ret)
+		pm_uprobe_refresh(BIT_ULL(id));
 	return ret;
 }
 

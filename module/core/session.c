@@ -48,6 +48,7 @@
 
 #include "core/session.h"
 #include "core/groups.h"
+#include "core/uprobe.h"
 
 static unsigned int buffer_kb = 1024;
 module_param(buffer_kb, uint, 0444);
@@ -194,24 +195,42 @@ bool pm_emit_wanted(const struct pm_emit *em)
 	return false;
 }
 
-bool pm_session_names_tgid(unsigned int group, u32 tgid)
+/*
+ * Whether a session that enables @group names @tgid in its pid filter or,
+ * with @unnamed_too, has no pid filter (and is not @tgid's own, unless it
+ * includes itself).
+ */
+static bool pm_session_scan_tgid(unsigned int group, u32 tgid,
+				 bool unnamed_too)
 {
-	const struct pm_filter *filter;
+	const struct pm_filter_spec *spec;
 	const struct pm_session *s;
 	unsigned int slot, end;
-	bool named = false;
+	bool found = false;
 
 	rcu_read_lock_sched();
 	end = READ_ONCE(pm_slots_end);
-	for (slot = 0; slot < end && !named; slot++) {
+	for (slot = 0; slot < end && !found; slot++) {
 		s = rcu_dereference_sched(pm_slots[slot]);
 		if (!s || !(READ_ONCE(s->groups) & BIT_ULL(group)))
 			continue;
-		filter = rcu_dereference_sched(s->filter);
-		named = pm_filter_has_tgid(&filter->spec, tgid);
+		spec = &rcu_dereference_sched(s->filter)->spec;
+		found = pm_filter_has_tgid(spec, tgid);
+		if (unnamed_too && !spec->nr_tgids)
+			found = tgid != s->owner_tgid || spec->include_self;
 	}
 	rcu_read_unlock_sched();
-	return named;
+	return found;
+}
+
+bool pm_session_names_tgid(unsigned int group, u32 tgid)
+{
+	return pm_session_scan_tgid(group, tgid, false);
+}
+
+bool pm_session_may_want_tgid(unsigned int group, u32 tgid)
+{
+	return pm_session_scan_tgid(group, tgid, true);
 }
 
 static struct persecmon_record *pm_emit_next(struct pm_emit *em, u16 type,
@@ -703,6 +722,8 @@ int pm_session_set_group(u32 id, u64 token, unsigned int group, bool on)
 	}
 out:
 	mutex_unlock(&pm_sessions_lock);
+	if (on && !ret)
+		pm_uprobe_refresh(BIT_ULL(group));
 	return ret;
 }
 
@@ -711,6 +732,7 @@ int pm_session_set_filter(u32 id, u64 token,
 {
 	struct pm_filter *filter, *old;
 	struct pm_session *s;
+	u64 groups = 0;
 	int ret = 0;
 
 	filter = pm_filter_new(spec);
@@ -725,9 +747,12 @@ int pm_session_set_filter(u32 id, u64 token,
 		kfree_rcu(old, rcu);
 		filter = NULL;
 		pm_session_update_record_groups();
+		groups = s->groups;
 	}
 	mutex_unlock(&pm_sessions_lock);
 	kfree(filter);
+	if (groups)
+		pm_uprobe_refresh(groups);
 	return ret;
 }
 

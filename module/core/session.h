@@ -133,6 +133,12 @@ void pm_emit_end(struct pm_emit *em);
  * filter. Process context; not for the hot path.
  */
 bool pm_session_names_tgid(unsigned int group, u32 tgid);
+/*
+ * Whether some session that enables @group may want the events of
+ * process @tgid: its pid filter names it, or it has none (a cgroup filter
+ * counts as a yes). For uprobe filters: RCU only, any sleepable context.
+ */
+bool pm_session_may_want_tgid(unsigned int group, u32 tgid);
 
 /* Module lifetime: validates buffer_kb, max_sessions, watermark_pct. */
 int pm_session_init(void);

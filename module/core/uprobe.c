@@ -9,6 +9,19 @@
  * must stay too), and probes d_real_inode() of it: through overlayfs (the
  * root of containers and of the test VM) the inode that is mapped and
  * has read_folio is the underlying one.
+ *
+ * A uprobe is a breakpoint in every process that maps the file, and each
+ * hit traps into the kernel whether or not anyone wants it. A group with
+ * a wants() callback gives each consumer a filter, so that only the
+ * processes some enabler may want get the breakpoint: at registration
+ * (the kernel asks the new consumer's filter) and when a process maps the
+ * file later (it asks every consumer's). When the wanted set grows while
+ * targets are registered (a session enables the group or changes its
+ * filter), pm_uprobe_refresh() registers a second consumer per target,
+ * with the same filter, and unregisters it again: uprobe_apply(), which
+ * would do this, is not exported. The unregistration also removes the
+ * breakpoints that no consumer wants any more. Processes forked from a
+ * wanted one inherit its breakpoints; their hits are dropped, as before.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -33,7 +46,7 @@ static LIST_HEAD(pm_uprobe_groups);
 static int pm_uprobe_entry(struct uprobe_consumer *uc, struct pt_regs *regs)
 {
 	struct pm_uprobe_target *t = container_of(uc, struct pm_uprobe_target,
-						  uc);
+						  consumer.uc);
 
 	pm_probe_hit(&t->probe);
 	t->ug->roles[t->role].entry(t, regs);
@@ -44,7 +57,7 @@ static int pm_uprobe_entry(struct uprobe_consumer *uc, struct pt_regs *regs)
 static int pm_uprobe_count(struct uprobe_consumer *uc, struct pt_regs *regs)
 {
 	struct pm_uprobe_target *t = container_of(uc, struct pm_uprobe_target,
-						  uc);
+						  consumer.uc);
 
 	pm_probe_hit(&t->probe);
 	return 0;
@@ -54,12 +67,30 @@ static int pm_uprobe_return(struct uprobe_consumer *uc, unsigned long func,
 			    struct pt_regs *regs)
 {
 	struct pm_uprobe_target *t = container_of(uc, struct pm_uprobe_target,
-						  uc);
+						  consumer.uc);
 
 	/* A target with an entry probe counted the call there already. */
 	if (!(t->flags & PERSECMON_UPROBE_ENTRY))
 		pm_probe_hit(&t->probe);
 	t->ug->roles[t->role].ret(t, func, regs);
+	return 0;
+}
+
+/* Whether the process of @mm may be wanted: unknown owners always are. */
+bool pm_uprobe_wants_mm(struct uprobe_consumer *uc, struct mm_struct *mm)
+{
+	struct pm_uprobe_consumer *c = container_of(uc,
+						    struct pm_uprobe_consumer,
+						    uc);
+	u32 tgid = pm_mm_owner_tgid(mm);
+
+	return !tgid || c->ug->wants(tgid);
+}
+
+/* The installer only makes the kernel consult the filter: no work. */
+static int pm_uprobe_installer_hit(struct uprobe_consumer *uc,
+				   struct pt_regs *regs)
+{
 	return 0;
 }
 
@@ -121,7 +152,7 @@ static void pm_uprobe_release_list(struct list_head *targets)
 	list_for_each_entry(t, targets, node) {
 		WRITE_ONCE(t->probe.attached, false);
 		pm_uprobe_unregister_nosync(t->uprobe, t->inode, t->offset,
-					    &t->uc);
+					    &t->consumer.uc);
 	}
 	pm_uprobe_unregister_sync();
 	pm_uprobe_free_list(targets);
@@ -239,11 +270,19 @@ static int pm_uprobe_target_new(struct pm_uprobe_group *ug,
 	t->ref_ctr_offset = spec->ref_ctr_offset;
 	t->nla = spec->nla;
 	if (spec->flags & PERSECMON_UPROBE_COUNT)
-		t->uc.handler = pm_uprobe_count;
+		t->consumer.uc.handler = pm_uprobe_count;
 	if (spec->flags & PERSECMON_UPROBE_ENTRY)
-		t->uc.handler = pm_uprobe_entry;
+		t->consumer.uc.handler = pm_uprobe_entry;
 	if (spec->flags & PERSECMON_UPROBE_RETURN)
-		t->uc.ret_handler = pm_uprobe_return;
+		t->consumer.uc.ret_handler = pm_uprobe_return;
+	/* A COUNT target checks the probe point: every hit counts. */
+	if (ug->wants && !(spec->flags & PERSECMON_UPROBE_COUNT)) {
+		t->consumer.uc.filter = pm_uprobe_filter;
+		t->consumer.ug = ug;
+		t->installer.uc.filter = pm_uprobe_filter;
+		t->installer.uc.handler = pm_uprobe_installer_hit;
+		t->installer.ug = ug;
+	}
 	if (spec->label && spec->label[0])
 		snprintf(t->name, sizeof(t->name), "%s:%s",
 			 kbasename(spec->path), spec->label);
@@ -359,7 +398,7 @@ int pm_uprobe_commit(struct pm_uprobe_batch *batch,
 		ret = pm_probe_register(&t->probe);
 		if (!ret)
 			ret = pm_uprobe_register(t->inode, t->offset,
-						 t->ref_ctr_offset, &t->uc,
+						 t->ref_ctr_offset, &t->consumer.uc,
 						 &t->uprobe);
 		/*
 		 * Path, offset and semaphore were checked: the kernel's own
@@ -402,4 +441,50 @@ out:
 	pm_uprobe_free_list(&dups);
 	pm_uprobe_free_list(&batch->targets);
 	return ret;
+}
+
+/*
+ * Installs the breakpoints of @ug's filtered targets in every process
+ * that its wants() passes now and lacks them, and removes those it no
+ * longer passes. Each target's installer consumer is registered and
+ * unregistered again; one sync at the end, before they can be reused.
+ */
+static void pm_uprobe_group_refresh(struct pm_uprobe_group *ug)
+{
+	struct pm_uprobe_target *t;
+	struct uprobe *uprobe;
+	bool registered = false;
+	int ret;
+
+	lockdep_assert_held(&pm_uprobe_lock);
+	list_for_each_entry(t, &ug->targets, node) {
+		if (!t->consumer.uc.filter)
+			continue;
+		ret = pm_uprobe_register(t->inode, t->offset, t->ref_ctr_offset,
+					 &t->installer.uc, &uprobe);
+		if (ret) {
+			/* Some wanted process may lack the breakpoint. */
+			WRITE_ONCE(t->probe.error, ret);
+			pr_warn("uprobe %s: applying the filter failed: %d\n",
+				t->name, ret);
+			continue;
+		}
+		pm_uprobe_unregister_nosync(uprobe, t->inode, t->offset,
+					    &t->installer.uc);
+		registered = true;
+	}
+	if (registered)
+		pm_uprobe_unregister_sync();
+}
+
+void pm_uprobe_refresh(u64 groups)
+{
+	struct pm_uprobe_group *ug;
+
+	mutex_lock(&pm_uprobe_lock);
+	list_for_each_entry(ug, &pm_uprobe_groups, node)
+		if ((groups & BIT_ULL(ug->group)) && ug->wants &&
+		    ug->attached)
+			pm_uprobe_group_refresh(ug);
+	mutex_unlock(&pm_uprobe_lock);
 }

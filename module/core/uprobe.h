@@ -99,11 +99,25 @@ struct pm_uprobe_group {
 	unsigned int group;		/* enum persecmon_group */
 	const struct pm_uprobe_role *roles;	/* indexed by role id */
 	unsigned int nr_roles;
+	/*
+	 * Optional: whether process @tgid (init pid namespace) may be
+	 * wanted by some enabler. Only those get the breakpoints (uprobe.c);
+	 * without it, every process that maps the file does. It must be
+	 * true for any process the handlers would act on; it is called in
+	 * sleepable context, with mm locks held, and may use RCU only.
+	 */
+	bool (*wants)(u32 tgid);
 	/* private to uprobe.c */
 	struct list_head node;
 	struct list_head targets;
 	unsigned int nr_targets;
 	bool attached;
+};
+
+/* A consumer and the group whose wants() its filter asks (uprobe.c). */
+struct pm_uprobe_consumer {
+	struct uprobe_consumer uc;
+	struct pm_uprobe_group *ug;
 };
 
 /* One registered uprobe. Handlers read @role and @cookie only. */
@@ -112,7 +126,8 @@ struct pm_uprobe_target {
 	u64 cookie;			/* PERSECMON_A_UP_COOKIE, 0 if none */
 	/* private to uprobe.c */
 	u32 flags;			/* PERSECMON_UPROBE_* */
-	struct uprobe_consumer uc;
+	struct pm_uprobe_consumer consumer;
+	struct pm_uprobe_consumer installer;	/* pm_uprobe_refresh() */
 	struct pm_uprobe_group *ug;
 	struct list_head node;
 	struct path path;		/* held until after unregister */
@@ -144,6 +159,14 @@ void pm_uprobe_group_unregister(struct pm_uprobe_group *ug);
 /* From the group's attach() / detach() (under pm_groups_lock). */
 void pm_uprobe_group_attach(struct pm_uprobe_group *ug);
 void pm_uprobe_group_detach(struct pm_uprobe_group *ug);
+
+/*
+ * After the processes that @groups' wants() passes may have grown (a
+ * session enabled one or changed its filter, the global set or filter
+ * changed): gives the processes that lack them the breakpoints of those
+ * groups' registered targets. Process context, no persecmon lock held.
+ */
+void pm_uprobe_refresh(u64 groups);
 
 /*
  * PERSECMON_CMD_UPROBE_ENABLE in three steps, so that nothing is enabled
