@@ -617,10 +617,24 @@ static const struct pm_uprobe_role pm_ml_roles[] = {
 	[PERSECMON_ALLOC_FREE] = { .name = "free", .entry = pm_ml_free_entry },
 };
 
+/*
+ * The processes whose allocations pm_ml_keep() or a session may want: only
+ * they trap on malloc and free ("memleak -p" no longer slows every
+ * process that maps libc).
+ */
+static bool pm_ml_wants(u32 tgid)
+{
+	if ((pm_groups_global() & BIT_ULL(PERSECMON_GROUP_MEMLEAK)) &&
+	    pm_global_filter_may_pass(tgid))
+		return true;
+	return pm_session_may_want_tgid(PERSECMON_GROUP_MEMLEAK, tgid);
+}
+
 static struct pm_uprobe_group pm_ml_uprobes = {
 	.group = PERSECMON_GROUP_MEMLEAK,
 	.roles = pm_ml_roles,
 	.nr_roles = ARRAY_SIZE(pm_ml_roles),
+	.wants = pm_ml_wants,
 };
 
 /*

@@ -187,6 +187,68 @@ if grep -q '^group memleak probe .* attached 1 ' "$PM_DEBUGFS/probes"; then
 	fail "memleak uprobes still attached after the session closed"
 fi
 
+info "=== only the processes a session wants take the breakpoints"
+# Two idle python3 workers that allocate and free N 1000-byte blocks
+# (malloc, not pymalloc) per line on their fifo. memleak -p Q must not
+# put breakpoints into P: P never traps (the kernel maps a process's
+# "[uprobes]" area at its first uprobe hit), while Q's calls add one hit
+# each at least. A second session, memleak -p P, joins the registered
+# uprobes: from then on P's calls trap too.
+N=5000
+ml_hits() {
+	awk '$1 == "group" && $2 == "memleak" && $6 ~ /^u(ret)?probe$/ {
+		for (i = 7; i < NF; i++) if ($i == "hits") n += $(i + 1)
+	} END { print n + 0 }' "$PM_DEBUGFS/probes"
+}
+cat >"$dir/alloc.py" <<'PY'
+import sys
+for i, line in enumerate(sys.stdin, 1):
+    for _ in range(int(line)):
+        b = bytes(1000)
+    print("done", i, flush=True)
+PY
+mkfifo "$dir/p.in" "$dir/q.in"
+python3 "$dir/alloc.py" <"$dir/p.in" >"$dir/p.out" &
+wpy=$!
+python3 "$dir/alloc.py" <"$dir/q.in" >"$dir/q.out" &
+wqy=$!
+exec 7>"$dir/p.in" 8>"$dir/q.in"
+# alloc N in WORKER (p or q), its ROUND'th: until its "done ROUND".
+alloc_in() {
+	local fd=7 pid=$wpy
+	[ "$1" = p ] || { fd=8; pid=$wqy; }
+	echo "$N" >&"$fd"
+	wait_line "^done $2\$" "$dir/$1.out" "$pid" $((60 * PM_SLOW)) ||
+		fail "python3 worker $1 did not finish round $2"
+}
+start_tool memleak-q persecmon memleak -p "$wqy" --json "$PM_REPORT_IVAL"
+mlq=$TOOL_PID
+h0=$(ml_hits)
+alloc_in p 1
+h1=$(ml_hits)
+alloc_in q 1
+h2=$(ml_hits)
+info "uprobe hits: $((h1 - h0)) while P (not named) made $N allocations, $((h2 - h1)) while Q (named) did"
+[ $((h2 - h1)) -ge "$N" ] || fail "Q's $N allocations took $((h2 - h1)) uprobe hits"
+assert_grep '\[uprobes\]' "/proc/$wqy/maps"
+! grep '\[uprobes\]' "/proc/$wpy/maps" ||
+	fail "P, which no session names, took a uprobe hit"
+start_tool memleak-pp persecmon memleak -p "$wpy" --json "$PM_REPORT_IVAL"
+mlp=$TOOL_PID
+h3=$(ml_hits)
+alloc_in p 2
+h4=$(ml_hits)
+info "uprobe hits: $((h4 - h3)) while P made $N allocations, named by a second session"
+[ $((h4 - h3)) -ge "$N" ] ||
+	fail "P, named by a session that joined the registered uprobes, took $((h4 - h3)) uprobe hits for $N allocations"
+assert_grep '\[uprobes\]' "/proc/$wpy/maps"
+kill -INT "$mlp" "$mlq"
+wait "$mlp" || { cat "$PM_ARTIFACTS/memleak-pp.err"; fail "persecmon memleak -p P exited $?"; }
+wait "$mlq" || { cat "$PM_ARTIFACTS/memleak-q.err"; fail "persecmon memleak -p Q exited $?"; }
+exec 7>&- 8>&-
+wait "$wpy" || fail "python3 worker P failed"
+wait "$wqy" || fail "python3 worker Q failed"
+
 info "=== persecmon memleak -c COMMAND: reports after the command exited"
 echo "+ persecmon memleak -c '$dir/leaky ... run' --json 1"
 persecmon memleak -c "$dir/leaky $K $S $J $F $dir run" --json 1 >"$PM_ARTIFACTS/memleak-c.json" 2>"$PM_ARTIFACTS/memleak-c.err" ||
