@@ -7,6 +7,9 @@
 # the probe set of a leak tracker; compared with bcc memleak (which
 # traces one PID, so the workload waits stopped until it attached),
 # bpftrace counting the same three probes, and persecmon memleak -p.
+# persecmon-memleak-other is what tracing *another* process of the same
+# libc costs this one: nothing, if only the traced process takes the
+# breakpoints (core/uprobe.c's filter).
 # vm-timeout: 1500
 set -uo pipefail
 # shellcheck source=bench/vm/lib.sh
@@ -49,6 +52,13 @@ else
 	tool_measure_pid persecmon-memleak-pairing floor-uprobes \
 		"PerSecMon: persecmon memleak -p PID -s 1000000 (uprobe dispatch and entry/return pairing only: every block sampled out before its stack is walked)" \
 		'^Tracing' "$PM_TOP/build/bin/persecmon" memleak -s 1000000 -p '{PID}'
+	sleep 100000 &
+	other=$!
+	tool_measure persecmon-memleak-other none \
+		"PerSecMon: persecmon memleak -p OTHER, another process of the same libc (sleep); the workload is not traced" \
+		'^Tracing' "$PM_TOP/build/bin/persecmon" memleak -p "$other"
+	kill "$other"
+	wait "$other" 2>/dev/null
 	rmmod persecmon || bench_note persecmon-memleak "rmmod persecmon failed"
 fi
 tool_measure_pid bcc-memleak floor-uprobes "bcc memleak -p PID (allocation stacks, outstanding allocations)" \
