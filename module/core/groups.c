@@ -211,6 +211,7 @@ void pm_groups_global_disable(unsigned int id)
 		pm_group_put_locked(id);
 	}
 	mutex_unlock(&pm_groups_lock);
+	pm_uprobe_refresh(BIT_ULL(id));
 }
 
 u64 pm_groups_global(void)

@@ -643,8 +643,10 @@ static void pm_counts_add(struct pm_counts *sum, struct pm_ring *ring)
 void pm_session_close(struct pm_session *s)
 {
 	unsigned int group, cpu, end;
+	u64 groups;
 
 	mutex_lock(&pm_sessions_lock);
+	groups = s->groups;
 	s->closing = true;
 	RCU_INIT_POINTER(pm_slots[s->slot], NULL);
 	end = pm_slots_end;
@@ -676,6 +678,8 @@ void pm_session_close(struct pm_session *s)
 	mutex_unlock(&pm_sessions_lock);
 
 	pm_session_free(s);
+	/* Out of the slots: its processes may lose their breakpoints. */
+	pm_uprobe_refresh(groups);
 }
 
 /* Control. */
@@ -722,7 +726,7 @@ int pm_session_set_group(u32 id, u64 token, unsigned int group, bool on)
 	}
 out:
 	mutex_unlock(&pm_sessions_lock);
-	if (on && !ret)
+	if (!ret)
 		pm_uprobe_refresh(BIT_ULL(group));
 	return ret;
 }

@@ -15,13 +15,14 @@
  * a wants() callback gives each consumer a filter, so that only the
  * processes some enabler may want get the breakpoint: at registration
  * (the kernel asks the new consumer's filter) and when a process maps the
- * file later (it asks every consumer's). When the wanted set grows while
- * targets are registered (a session enables the group or changes its
- * filter), pm_uprobe_refresh() registers a second consumer per target,
- * with the same filter, and unregisters it again: uprobe_apply(), which
- * would do this, is not exported. The unregistration also removes the
- * breakpoints that no consumer wants any more. Processes forked from a
- * wanted one inherit its breakpoints; their hits are dropped, as before.
+ * file later (it asks every consumer's). When the wanted set changes while
+ * targets are registered (a session enables the group, changes its
+ * filter or closes), pm_uprobe_refresh() registers a second consumer per
+ * target, with the same filter, and unregisters it again: uprobe_apply(),
+ * which would do this, is not exported. The registration installs the
+ * breakpoints the filter now passes, the unregistration removes those no
+ * consumer wants any more. Processes forked from a wanted one inherit its
+ * breakpoints; their hits are dropped, as before.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

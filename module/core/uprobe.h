@@ -161,10 +161,12 @@ void pm_uprobe_group_attach(struct pm_uprobe_group *ug);
 void pm_uprobe_group_detach(struct pm_uprobe_group *ug);
 
 /*
- * After the processes that @groups' wants() passes may have grown (a
- * session enabled one or changed its filter, the global set or filter
- * changed): gives the processes that lack them the breakpoints of those
- * groups' registered targets. Process context, no persecmon lock held.
+ * After the processes that @groups' wants() passes may have changed (a
+ * session enabled or disabled one, changed its filter or closed; the
+ * global set or filter changed): gives the processes that lack them the
+ * breakpoints of those groups' registered targets and takes them from
+ * the processes no consumer wants any more. Process context, no
+ * persecmon lock held.
  */
 void pm_uprobe_refresh(u64 groups);
 

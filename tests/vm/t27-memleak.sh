@@ -193,7 +193,7 @@ info "=== only the processes a session wants take the breakpoints"
 # put breakpoints into P: P never traps (the kernel maps a process's
 # "[uprobes]" area at its first uprobe hit), while Q's calls add one hit
 # each at least. A second session, memleak -p P, joins the registered
-# uprobes: from then on P's calls trap too.
+# uprobes: from then on P's calls trap too, until that session closes.
 N=5000
 ml_hits() {
 	awk '$1 == "group" && $2 == "memleak" && $6 ~ /^u(ret)?probe$/ {
@@ -242,8 +242,17 @@ info "uprobe hits: $((h4 - h3)) while P made $N allocations, named by a second s
 [ $((h4 - h3)) -ge "$N" ] ||
 	fail "P, named by a session that joined the registered uprobes, took $((h4 - h3)) uprobe hits for $N allocations"
 assert_grep '\[uprobes\]' "/proc/$wpy/maps"
-kill -INT "$mlp" "$mlq"
+kill -INT "$mlp"
 wait "$mlp" || { cat "$PM_ARTIFACTS/memleak-pp.err"; fail "persecmon memleak -p P exited $?"; }
+# P keeps its "[uprobes]" area: count hits. Q's idle interpreter adds a
+# few dozen a second; P's calls would add two per allocation.
+h5=$(ml_hits)
+alloc_in p 3
+h6=$(ml_hits)
+info "uprobe hits: $((h6 - h5)) while P made $N allocations, after its session closed"
+[ $((h6 - h5)) -lt "$N" ] ||
+	fail "P kept its breakpoints after the session naming it closed: $((h6 - h5)) uprobe hits for $N allocations"
+kill -INT "$mlq"
 wait "$mlq" || { cat "$PM_ARTIFACTS/memleak-q.err"; fail "persecmon memleak -p Q exited $?"; }
 exec 7>&- 8>&-
 wait "$wpy" || fail "python3 worker P failed"
