@@ -185,6 +185,7 @@ bool pm_group_hold_attached(unsigned int id)
 /* Enabling twice is not an error, and takes no second reference. */
 int pm_groups_global_enable(unsigned int id)
 {
+	bool changed = false;
 	int ret = 0;
 
 	if (id >= PM_GROUPS_NR)
@@ -192,26 +193,31 @@ int pm_groups_global_enable(unsigned int id)
 	mutex_lock(&pm_groups_lock);
 	if (!(pm_global_mask & BIT_ULL(id))) {
 		ret = pm_group_get_locked(id);
-		if (!ret)
+		changed = !ret;
+		if (changed)
 			WRITE_ONCE(pm_global_mask, pm_global_mask | BIT_ULL(id));
 	}
 	mutex_unlock(&pm_groups_lock);
-	if (!ret)
+	if (changed)
 		pm_uprobe_refresh(BIT_ULL(id));
 	return ret;
 }
 
 void pm_groups_global_disable(unsigned int id)
 {
+	bool changed;
+
 	if (id >= PM_GROUPS_NR)
 		return;
 	mutex_lock(&pm_groups_lock);
-	if (pm_global_mask & BIT_ULL(id)) {
+	changed = pm_global_mask & BIT_ULL(id);
+	if (changed) {
 		WRITE_ONCE(pm_global_mask, pm_global_mask & ~BIT_ULL(id));
 		pm_group_put_locked(id);
 	}
 	mutex_unlock(&pm_groups_lock);
-	pm_uprobe_refresh(BIT_ULL(id));
+	if (changed)
+		pm_uprobe_refresh(BIT_ULL(id));
 }
 
 u64 pm_groups_global(void)

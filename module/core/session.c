@@ -705,6 +705,7 @@ static struct pm_session *pm_session_find(u32 id, u64 token, int *err)
 int pm_session_set_group(u32 id, u64 token, unsigned int group, bool on)
 {
 	struct pm_session *s;
+	bool changed = false;
 	int ret = 0;
 
 	if (group > PERSECMON_GROUP_MAX)
@@ -724,9 +725,10 @@ int pm_session_set_group(u32 id, u64 token, unsigned int group, bool on)
 		pm_session_account_group(s, group, false);
 		pm_group_put(group);
 	}
+	changed = !ret;
 out:
 	mutex_unlock(&pm_sessions_lock);
-	if (!ret)
+	if (changed)
 		pm_uprobe_refresh(BIT_ULL(group));
 	return ret;
 }
