@@ -213,45 +213,42 @@ wpy=$!
 python3 "$dir/alloc.py" <"$dir/q.in" >"$dir/q.out" &
 wqy=$!
 exec 7>"$dir/p.in" 8>"$dir/q.in"
-# alloc N in WORKER (p or q), its ROUND'th: until its "done ROUND".
+# alloc_in WORKER ROUND: N allocations in WORKER (p or q), its ROUND'th,
+# until its "done ROUND"; HITS: the memleak uprobe hits meanwhile.
 alloc_in() {
-	local fd=7 pid=$wpy
+	local fd=7 pid=$wpy before
 	[ "$1" = p ] || { fd=8; pid=$wqy; }
+	before=$(ml_hits)
 	echo "$N" >&"$fd"
 	wait_line "^done $2\$" "$dir/$1.out" "$pid" $((60 * PM_SLOW)) ||
 		fail "python3 worker $1 did not finish round $2"
+	HITS=$(($(ml_hits) - before))
 }
 start_tool memleak-q persecmon memleak -p "$wqy" --json "$PM_REPORT_IVAL"
 mlq=$TOOL_PID
-h0=$(ml_hits)
 alloc_in p 1
-h1=$(ml_hits)
+p_hits=$HITS
 alloc_in q 1
-h2=$(ml_hits)
-info "uprobe hits: $((h1 - h0)) while P (not named) made $N allocations, $((h2 - h1)) while Q (named) did"
-[ $((h2 - h1)) -ge "$N" ] || fail "Q's $N allocations took $((h2 - h1)) uprobe hits"
+info "uprobe hits: $p_hits while P (not named) made $N allocations, $HITS while Q (named) did"
+[ "$HITS" -ge "$N" ] || fail "Q's $N allocations took $HITS uprobe hits"
 assert_grep '\[uprobes\]' "/proc/$wqy/maps"
 ! grep '\[uprobes\]' "/proc/$wpy/maps" ||
 	fail "P, which no session names, took a uprobe hit"
 start_tool memleak-pp persecmon memleak -p "$wpy" --json "$PM_REPORT_IVAL"
 mlp=$TOOL_PID
-h3=$(ml_hits)
 alloc_in p 2
-h4=$(ml_hits)
-info "uprobe hits: $((h4 - h3)) while P made $N allocations, named by a second session"
-[ $((h4 - h3)) -ge "$N" ] ||
-	fail "P, named by a session that joined the registered uprobes, took $((h4 - h3)) uprobe hits for $N allocations"
+info "uprobe hits: $HITS while P made $N allocations, named by a second session"
+[ "$HITS" -ge "$N" ] ||
+	fail "P, named by a session that joined the registered uprobes, took $HITS uprobe hits for $N allocations"
 assert_grep '\[uprobes\]' "/proc/$wpy/maps"
 kill -INT "$mlp"
 wait "$mlp" || { cat "$PM_ARTIFACTS/memleak-pp.err"; fail "persecmon memleak -p P exited $?"; }
 # P keeps its "[uprobes]" area: count hits. Q's idle interpreter adds a
 # few dozen a second; P's calls would add two per allocation.
-h5=$(ml_hits)
 alloc_in p 3
-h6=$(ml_hits)
-info "uprobe hits: $((h6 - h5)) while P made $N allocations, after its session closed"
-[ $((h6 - h5)) -lt "$N" ] ||
-	fail "P kept its breakpoints after the session naming it closed: $((h6 - h5)) uprobe hits for $N allocations"
+info "uprobe hits: $HITS while P made $N allocations, after its session closed"
+[ "$HITS" -lt "$N" ] ||
+	fail "P kept its breakpoints after the session naming it closed: $HITS uprobe hits for $N allocations"
 kill -INT "$mlq"
 wait "$mlq" || { cat "$PM_ARTIFACTS/memleak-q.err"; fail "persecmon memleak -p Q exited $?"; }
 exec 7>&- 8>&-
