@@ -10,26 +10,21 @@
 # run, 147 minutes of its guests against 26 and 27 for 6.12 and 6.1),
 # and its guest has one vCPU. So its suite is split into
 # PERSECMON_VM_DEBUG_PARTS guests (default 2; run-vm.sh PERSECMON_VM_PART;
-# tests/vm/README.md, "Parts"), and they run beside every Debian guest:
-# PERSECMON_VM_JOBS guests at once (default all of them), sharing the
-# cores evenly (PERSECMON_VM_NICE, default 0, nices the Debian guests).
-# All at once, because each Debian guest spends 11 minutes of a core on
-# its DKMS compile: run one after the other beside the debug parts, they
-# would end long after them. A suite narrowed to some tests is not split;
-# then 2 guests run at once, the debug one first and the others at nice 3.
+# tests/vm/README.md, "Parts"), and they run beside one Debian guest at a
+# time, newest first: PERSECMON_VM_JOBS guests at once (default parts +
+# 1), sharing the cores evenly (PERSECMON_VM_NICE, default 0, nices the
+# Debian guests). A suite narrowed to some tests is not split; then 2
+# guests run at once, the debug one first and the others at nice 3.
 #
 # Progress: each test's verdict is printed as a "#" line on stderr when
 # it ends, so that a run cut short (a CI timeout) shows how far each
 # kernel got.
 #
-# DKMS (t90): every Debian guest runs `dkms add`, `dkms build` and
-# `dkms install` for its running kernel, as a user's host does. The
-# compile takes 11 minutes of one core under emulation (672 s for 6.1 and
-# 674 s for 6.12 alone on 2026-11-29), which CI's budget holds since
-# memleak's uprobe filter made the suite 30 minutes shorter.
-# PERSECMON_VM_DKMS=host has the host run that add and build natively
-# into a private DKMS tree instead, and the guests install, modprobe and
-# remove it (run-vm.sh): quicker local runs.
+# DKMS (t90): compiling under emulation takes 11-22 min of a guest, more
+# than CI's time allows beside the debug kernel, so the host runs the
+# same `dkms add` and `dkms build` natively for each kernel into a private
+# DKMS tree, and the guests install, modprobe and remove it (run-vm.sh,
+# PERSECMON_VM_DKMS). PERSECMON_VM_DKMS=guest makes every guest compile.
 #
 # Kernels: each Debian amd64 kernel that has headers (/lib/modules/*/build)
 # and an image (/boot/vmlinuz-*), then the prebuilt debug kernel when
@@ -117,10 +112,10 @@ tests=("$@")
 # One unit per guest: a kernel, and its part when it is split. A suite
 # narrowed to some tests is not split: a part would boot for little.
 [ ${#tests[@]} -eq 0 ] || debug_parts=1
-# Split, the debug parts and the Debian guests share the cores evenly;
-# whole, the debug guest goes first and the others are niced.
+# Split, the debug parts and one Debian guest at a time share the cores
+# evenly; whole, the debug guest goes first and the others are niced.
 if [ "$debug_parts" -gt 1 ]; then
-	jobs=${PERSECMON_VM_JOBS:-$((${#kernels[@]} - 1 + debug_parts))}
+	jobs=${PERSECMON_VM_JOBS:-$((debug_parts + 1))}
 	nice_level=${PERSECMON_VM_NICE:-0}
 else
 	jobs=${PERSECMON_VM_JOBS:-2}
@@ -156,7 +151,8 @@ for i in "${order[@]}"; do
 		wait -n
 		running=$((running - 1))
 	fi
-	start "$k" "$i" "${unit_part[$i]}" &
+	dkms=${PERSECMON_VM_DKMS:-host}
+	PERSECMON_VM_DKMS=$dkms start "$k" "$i" "${unit_part[$i]}" &
 	running=$((running + 1))
 done
 wait

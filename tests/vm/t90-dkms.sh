@@ -7,13 +7,11 @@
 # the one test that compiles inside the guest (with the host's gcc and
 # headers, seen through the shared root; the root is a tmpfs overlay, so
 # /usr/src, /var/lib/dkms and /lib/modules are writable and thrown away).
-# The compile takes ~11 min of one core under emulation (~30 s natively);
-# the budget leaves room for a guest that shares the cores with three
-# others. When the runner says so (PM_DKMS_TREE, PERSECMON_VM_DKMS=host,
-# see run-all.sh) the host has already run the same `dkms add` and
-# `dkms build` for this kernel into a private DKMS tree, and this test
-# starts at `dkms install` from that tree.
-# vm-timeout: 3600
+# Compiling under emulation takes ~15 min, so when the runner says so
+# (PM_DKMS_TREE, see run-all.sh) the host has already run the same
+# `dkms add` and `dkms build` for this kernel into a private DKMS tree, and
+# this test starts at `dkms install` from that tree.
+# vm-timeout: 2400
 # vm-cost: 10
 set -euo pipefail
 . "${0%/*}/lib.sh"
